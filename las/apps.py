@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LasConfig(AppConfig):
+    name = "las"
+    verbose_name = "School (LAS)"
