@@ -1,0 +1,321 @@
+"""Apply a staged import in one transaction: everything or nothing.
+
+Pupils of an imported (or, at a jaarovergang, archived) group who are not in the import are deactivated,
+never deleted. Manual decisions become lasting LinkRules. Writes are bulk, in batches.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from ea.importer.fouten import ImportFout
+from ea.importer.reconcile import load, reconcile
+from ea.models import (
+    Besluit,
+    Groep,
+    ImportRun,
+    Leerkracht,
+    Leerling,
+    LinkRule,
+    StagedGroep,
+    StagedLeerkracht,
+    StagedLeerling,
+    StagedRecord,
+)
+
+log = logging.getLogger(__name__)
+BATCH = 1000
+_PERSON = ["achternaam", "voorvoegsel", "roepnaam", "extern_key", "eckid"]
+
+
+def te_archiveren(run: ImportRun) -> list[int]:
+    """Groups of an earlier school year that a jaarovergang import archives."""
+    if not run.schooljaar:
+        return []
+    qs = Groep.objects.filter(school_id=run.school_id, gearchiveerd=False).exclude(schooljaar="")
+    return list(qs.filter(schooljaar__lt=run.schooljaar).values_list("id", flat=True))
+
+
+def te_deactiveren(
+    run: ImportRun, groepen: Sequence[StagedGroep], leerlingen: Sequence[StagedLeerling], archief: Sequence[int]
+) -> list[int]:
+    """Active pupils of an imported or archived group who are not in the import."""
+    groep_ids = {g.target_id for g in groepen if g.besluit == Besluit.BESTAAND} | set(archief)
+    if not groep_ids:
+        return []
+    in_import = {p.target_id for p in leerlingen if p.target_id is not None}
+    actief = Leerling.objects.filter(school_id=run.school_id, actief=True, groep__isnull=False)
+    return [pk for pk, g in actief.values_list("id", "groep_id") if g in groep_ids and pk not in in_import]
+
+
+def samenvatting(run: ImportRun) -> dict[str, Any]:
+    """Counts for the summary screen: per kind Nieuw / Te wijzigen / Niet importeren, plus deactivations."""
+    counts: dict[str, dict[str, int]] = {}
+    for soort, model in (("groepen", StagedGroep), ("leerkrachten", StagedLeerkracht), ("leerlingen", StagedLeerling)):
+        agg = model.objects.filter(run=run).aggregate(
+            nieuw=Count("id", filter=Q(besluit=Besluit.NIEUW)),
+            te_wijzigen=Count("id", filter=Q(besluit=Besluit.BESTAAND, wijzigt=True)),
+            ongewijzigd=Count("id", filter=Q(besluit=Besluit.BESTAAND, wijzigt=False)),
+            niet=Count("id", filter=Q(besluit=Besluit.NIET)),
+        )
+        counts[soort] = agg
+    groepen = list(StagedGroep.objects.filter(run=run).only("besluit", "target_id"))
+    leerlingen = list(StagedLeerling.objects.filter(run=run).only("target_id"))
+    archief = te_archiveren(run)
+    counts["te_deactiveren"] = len(te_deactiveren(run, groepen, leerlingen, archief))  # type: ignore[assignment]
+    counts["te_archiveren"] = len(archief)  # type: ignore[assignment]
+    counts["zonder_email"] = list(  # type: ignore[assignment]
+        StagedLeerkracht.objects.filter(run=run, besluit=Besluit.NIEUW, email="").values_list("id", flat=True)
+    )
+    return counts
+
+
+def afbreken(run: ImportRun) -> None:
+    """IMPORT AFBREKEN: the staged data is dropped; the application's data is not touched."""
+    with transaction.atomic():
+        updated = ImportRun.objects.filter(pk=run.pk, state=ImportRun.STAGED).update(
+            state=ImportRun.ABORTED, finished_at=timezone.now()
+        )
+        if updated:
+            _drop_staged(run)
+
+
+def _drop_staged(run: ImportRun) -> None:
+    for model in (StagedGroep, StagedLeerkracht, StagedLeerling):
+        model.objects.filter(run=run).delete()
+
+
+def apply(run: ImportRun, user: Any = None) -> dict[str, int]:
+    """GEGEVENS IMPORTEREN. Returns the counts written; raises ImportFout (plain Dutch) and then changed nothing."""
+    try:
+        with transaction.atomic():
+            locked = ImportRun.objects.select_for_update().get(pk=run.pk)
+            if locked.state != ImportRun.STAGED:
+                raise ImportFout("Deze import is al afgerond of afgebroken; start een nieuwe import.")
+            resultaat = _apply(locked, user)
+            locked.state, locked.finished_at, locked.resultaat = ImportRun.APPLIED, timezone.now(), resultaat
+            locked.save(update_fields=["state", "finished_at", "resultaat"])
+            _drop_staged(locked)
+    except ImportFout:
+        raise
+    except Exception as exc:
+        log.exception("import %s failed", run.pk)
+        ImportRun.objects.filter(pk=run.pk, state=ImportRun.STAGED).update(
+            state=ImportRun.FAILED, finished_at=timezone.now(), fout=type(exc).__name__
+        )
+        raise ImportFout(
+            "Het importeren is mislukt door een fout bij het opslaan. Er is niets veranderd; "
+            "start de import opnieuw of neem contact op met de klantenservice."
+        ) from exc
+    run.refresh_from_db()
+    return resultaat
+
+
+def _check_emails(leerkrachten: Sequence[StagedLeerkracht]) -> None:
+    missing, wrong = [], []
+    for t in leerkrachten:
+        if t.besluit != Besluit.NIEUW:
+            continue
+        if not t.email:
+            missing.append(t.naam)
+            continue
+        try:
+            validate_email(t.email)
+        except ValidationError:
+            wrong.append(t.naam)
+    if missing:
+        raise ImportFout("Vul een e-mailadres in voor de nieuwe leerkracht(en): " + ", ".join(missing[:10]) + ".")
+    if wrong:
+        raise ImportFout("Het e-mailadres is ongeldig bij: " + ", ".join(wrong[:10]) + ".")
+
+
+def _apply(run: ImportRun, user: Any) -> dict[str, int]:
+    groepen, leerkrachten, leerlingen = load(run)
+    # Decide again inside the transaction: another import may have been applied since this one was staged.
+    reconcile(run, groepen, leerkrachten, leerlingen)
+    _check_emails(leerkrachten)
+    school_id, now = run.school_id, timezone.now()
+    result = {
+        "groepen_nieuw": 0,
+        "groepen_gewijzigd": 0,
+        "leerkrachten_nieuw": 0,
+        "leerkrachten_gewijzigd": 0,
+        "leerlingen_nieuw": 0,
+        "leerlingen_gewijzigd": 0,
+        "leerlingen_gedeactiveerd": 0,
+        "groepen_gearchiveerd": 0,
+    }
+
+    # Groups
+    archief = te_archiveren(run)
+    group_id: dict[str, int] = {}
+    new_groups = [
+        Groep(
+            school_id=school_id,
+            naam=g.naam,
+            jaargroep=g.jaargroep,
+            soort=g.soort,
+            schooljaar=run.schooljaar,
+            extern_key=g.key,
+        )
+        for g in groepen
+        if g.besluit == Besluit.NIEUW
+    ]
+    Groep.objects.bulk_create(new_groups, batch_size=BATCH)
+    for obj in new_groups:
+        group_id[obj.extern_key] = obj.pk
+    changed = [g for g in groepen if g.besluit == Besluit.BESTAAND and g.wijzigt]
+    existing = Groep.objects.in_bulk([g.target_id for g in changed])
+    for g in changed:
+        obj = existing[g.target_id]
+        obj.naam, obj.jaargroep, obj.soort, obj.extern_key = g.naam, g.jaargroep, g.soort, g.key
+        obj.schooljaar, obj.gearchiveerd = run.schooljaar, False
+    Groep.objects.bulk_update(
+        existing.values(), ["naam", "jaargroep", "soort", "extern_key", "schooljaar", "gearchiveerd"], batch_size=BATCH
+    )
+    for g in groepen:
+        if g.besluit == Besluit.BESTAAND:
+            group_id[g.key] = g.target_id  # type: ignore[assignment]
+    deactiveren = te_deactiveren(run, groepen, leerlingen, archief)
+    Groep.objects.filter(pk__in=archief).update(gearchiveerd=True)
+    result.update(groepen_nieuw=len(new_groups), groepen_gewijzigd=len(changed), groepen_gearchiveerd=len(archief))
+
+    # Teachers
+    new_teachers = [
+        (
+            t,
+            Leerkracht(
+                school_id=school_id,
+                achternaam=t.achternaam,
+                voorvoegsel=t.voorvoegsel,
+                roepnaam=t.roepnaam,
+                email=t.email,
+                extern_key=t.key,
+                eckid=t.eckid,
+            ),
+        )
+        for t in leerkrachten
+        if t.besluit == Besluit.NIEUW
+    ]
+    Leerkracht.objects.bulk_create([obj for _, obj in new_teachers], batch_size=BATCH)
+    changed_t = [t for t in leerkrachten if t.besluit == Besluit.BESTAAND and t.wijzigt]
+    existing_t = Leerkracht.objects.in_bulk([t.target_id for t in changed_t])
+    for t in changed_t:
+        obj = existing_t[t.target_id]
+        _copy_person(obj, t)
+        if t.email:
+            obj.email = t.email
+        obj.actief = True
+    Leerkracht.objects.bulk_update(existing_t.values(), [*_PERSON, "email", "actief"], batch_size=BATCH)
+    run_groups = set(group_id.values())
+    through = Leerkracht.groepen.through
+    links = [(obj.pk, t) for t, obj in new_teachers] + [(t.target_id, t) for t in changed_t]
+    through.objects.filter(leerkracht_id__in=[pk for pk, _ in links], groep_id__in=run_groups).delete()
+    rows = []
+    for pk, t in links:
+        for key in dict.fromkeys(filter(None, t.groep_keys.split("\n"))):
+            if key in group_id:
+                rows.append(through(leerkracht_id=pk, groep_id=group_id[key]))
+    through.objects.bulk_create(rows, batch_size=BATCH)
+    result.update(leerkrachten_nieuw=len(new_teachers), leerkrachten_gewijzigd=len(changed_t))
+
+    # Pupils
+    new_pupils = [
+        Leerling(
+            school_id=school_id,
+            achternaam=p.achternaam,
+            voorvoegsel=p.voorvoegsel,
+            roepnaam=p.roepnaam,
+            geboortedatum=p.geboortedatum,
+            jaargroep=p.jaargroep,
+            groep_id=group_id.get(p.groep_key),
+            extern_key=p.key,
+            eckid=p.eckid,
+        )
+        for p in leerlingen
+        if p.besluit == Besluit.NIEUW
+    ]
+    for start in range(0, len(new_pupils), BATCH):
+        Leerling.objects.bulk_create(new_pupils[start : start + BATCH])
+    changed_p = [p for p in leerlingen if p.besluit == Besluit.BESTAAND and p.wijzigt]
+    if changed_p:
+        existing_p = Leerling.objects.in_bulk([p.target_id for p in changed_p])
+        for p in changed_p:
+            obj = existing_p[p.target_id]
+            _copy_person(obj, p)
+            obj.geboortedatum, obj.jaargroep = p.geboortedatum, p.jaargroep
+            obj.groep_id = group_id.get(p.groep_key) if p.groep_key else None
+            obj.actief, obj.deactivated_at = True, None
+        objs = list(existing_p.values())
+        for start in range(0, len(objs), BATCH):
+            Leerling.objects.bulk_update(
+                objs[start : start + BATCH],
+                [*_PERSON, "geboortedatum", "jaargroep", "groep", "actief", "deactivated_at"],
+            )
+    for start in range(0, len(deactiveren), BATCH):
+        Leerling.objects.filter(pk__in=deactiveren[start : start + BATCH]).update(actief=False, deactivated_at=now)
+    result.update(
+        leerlingen_nieuw=len(new_pupils), leerlingen_gewijzigd=len(changed_p), leerlingen_gedeactiveerd=len(deactiveren)
+    )
+
+    _save_rules(run, user, groepen, leerkrachten, leerlingen)
+    return result
+
+
+def _copy_person(obj: Any, s: Any) -> None:
+    obj.achternaam, obj.voorvoegsel, obj.roepnaam = s.achternaam, s.voorvoegsel, s.roepnaam
+    if s.key:
+        obj.extern_key = s.key
+    if s.eckid:  # a LAS that starts sending ECK iDs re-keys the record in place
+        obj.eckid = s.eckid
+
+
+def _save_rules(run: ImportRun, user: Any, *groups_of_rows: Sequence[Any]) -> None:
+    """Manual decisions become lasting rules, keyed on the ECK iD and the LAS key (replacing older ones)."""
+    rules: list[LinkRule] = []
+    stale = Q()
+    for soort, rows in zip((LinkRule.GROEP, LinkRule.LEERKRACHT, LinkRule.LEERLING), groups_of_rows, strict=True):
+        for row in rows:
+            if not row.handmatig or row.reden != StagedRecord.HANDMATIG:
+                continue
+            eckid = getattr(row, "eckid", "")
+            ids = Q(eckid=eckid) if eckid else Q()
+            if row.key:
+                ids |= Q(extern_key=row.key)
+            stale |= Q(soort=soort) & ids
+            if row.besluit == Besluit.BESTAAND:
+                rules.append(
+                    LinkRule(
+                        school_id=run.school_id,
+                        soort=soort,
+                        eckid=eckid,
+                        extern_key=row.key,
+                        actie=LinkRule.KOPPEL,
+                        target_id=row.target_id,
+                        created_by=user,
+                    )
+                )
+            elif row.besluit == Besluit.NIET:
+                rules.append(
+                    LinkRule(
+                        school_id=run.school_id,
+                        soort=soort,
+                        eckid=eckid,
+                        extern_key=row.key,
+                        actie=LinkRule.NEGEER,
+                        target_id=row.target_id,
+                        created_by=user,
+                    )
+                )
+    if rules or stale:
+        if stale:
+            LinkRule.objects.filter(Q(school_id=run.school_id) & stale).delete()
+        LinkRule.objects.bulk_create(rules, batch_size=BATCH)

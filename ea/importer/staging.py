@@ -1,0 +1,102 @@
+"""Stage a LAS answer (`uwlr.model.Leerlinggegevens`) as rows of a new ImportRun, reconciled in the same pass."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+
+from ea.importer.fouten import ImportFout
+from ea.importer.reconcile import reconcile
+from ea.models import Groep, ImportRun, LasKoppeling, School, StagedGroep, StagedLeerkracht, StagedLeerling
+from uwlr import model
+
+BATCH = 2000
+
+
+def _s(value: str | None, limit: int) -> str:
+    return (value or "").strip()[:limit]
+
+
+def _dubbel(values: Iterable[str]) -> list[str]:
+    return sorted(k for k, n in Counter(v for v in values if v).items() if n > 1)
+
+
+def controleer(data: model.Leerlinggegevens) -> None:
+    """The checks the UWLR schema cannot make (its identity constraints never fire), in plain Dutch."""
+    groep_keys = [g.key for g in data.groepen] + [g.key for g in data.samengestelde_groepen]
+    problemen: list[str] = []
+    if d := _dubbel(groep_keys):
+        problemen.append(f"groepen met dezelfde sleutel: {', '.join(d[:5])}")
+    if d := _dubbel(ll.key or "" for ll in data.leerlingen):
+        problemen.append(f"leerlingen met dezelfde sleutel: {', '.join(d[:5])}")
+    if d := _dubbel(ll.eckid or "" for ll in data.leerlingen):
+        problemen.append(f"{len(d)} ECK iD('s) bij meer dan één leerling")
+    if d := _dubbel(lk.key for lk in data.leerkrachten):
+        problemen.append(f"leerkrachten met dezelfde sleutel: {', '.join(d[:5])}")
+    if any(not (ll.key or ll.eckid) for ll in data.leerlingen):
+        problemen.append("een leerling zonder sleutel en zonder ECK iD")
+    bekend = set(groep_keys)
+    onbekend = sorted({ll.groep for ll in data.leerlingen if ll.groep and ll.groep not in bekend})
+    if onbekend:
+        problemen.append(f"leerlingen in onbekende groepen: {', '.join(onbekend[:5])}")
+    if problemen:
+        raise ImportFout(
+            "De gegevens uit het LAS zijn niet bruikbaar: " + "; ".join(problemen) + ". Er is niets veranderd."
+        )
+
+
+def stage(
+    school: School,
+    data: model.Leerlinggegevens,
+    *,
+    koppeling: LasKoppeling | None = None,
+    user: Any = None,
+    schooljaar: str | None = None,
+) -> ImportRun:
+    controleer(data)
+    jaar = schooljaar or data.school.schooljaar or (koppeling.schooljaar if koppeling else "")
+    groepen = [
+        StagedGroep(key=_s(g.key, 256), naam=_s(g.naam, 64), jaargroep=_s(g.jaargroep, 2), soort=Groep.STAMGROEP)
+        for g in data.groepen
+    ] + [
+        StagedGroep(key=_s(g.key, 256), naam=_s(g.naam, 64), jaargroep="", soort=Groep.SAMENGESTELD)
+        for g in data.samengestelde_groepen
+    ]
+    leerkrachten = [
+        StagedLeerkracht(
+            key=_s(lk.key, 256),
+            eckid=_s(lk.eckid, 256),
+            achternaam=_s(lk.achternaam, 200),
+            voorvoegsel=_s(lk.voorvoegsel, 10),
+            roepnaam=_s(lk.roepnaam or lk.voorletters or lk.voornamen, 64),
+            email=_s(lk.emailadres, 256),
+            groep_keys="\n".join(g.key for g in lk.groepen),
+        )
+        for lk in data.leerkrachten
+    ]
+    leerlingen = [
+        StagedLeerling(
+            key=_s(ll.key, 256),
+            eckid=_s(ll.eckid, 256),
+            achternaam=_s(ll.achternaam, 200),
+            voorvoegsel=_s(ll.voorvoegsel, 10),
+            roepnaam=_s(ll.roepnaam or ll.voorletters or ll.voornamen, 64),
+            geboortedatum=ll.geboortedatum,
+            jaargroep=_s(ll.jaargroep, 2),
+            groep_key=_s(ll.groep, 256),
+        )
+        for ll in data.leerlingen
+    ]
+    with transaction.atomic():
+        run = ImportRun.objects.create(school=school, koppeling=koppeling, schooljaar=jaar, created_by=user)
+        for rows in (groepen, leerkrachten, leerlingen):
+            for row in rows:
+                row.run = run
+        reconcile(run, groepen, leerkrachten, leerlingen)
+        StagedGroep.objects.bulk_create(groepen, batch_size=BATCH)
+        StagedLeerkracht.objects.bulk_create(leerkrachten, batch_size=BATCH)
+        StagedLeerling.objects.bulk_create(leerlingen, batch_size=BATCH)
+    return run

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from ea.models import Applicatie, Klantenservice, School, SchoolBeheerder
+from uwlr import model
+
+SCHOOLJAAR = "2025-2026"
+
+
+def eckid(n: int) -> str:
+    return f"https://ketenid.nl/pilot/{n:0128x}"
+
+
+def leerling(key: str | None, achternaam: str, roepnaam: str, groep: str | None = None, **kw: Any) -> model.Leerling:
+    kw.setdefault("geboortedatum", dt.date(2016, 1, 1))
+    return model.Leerling(key=key, achternaam=achternaam, roepnaam=roepnaam, groep=groep, **kw)
+
+
+def gegevens(
+    groepen: list[model.Groep] | None = None,
+    leerlingen: list[model.Leerling] | None = None,
+    leerkrachten: list[model.Leerkracht] | None = None,
+    schooljaar: str = SCHOOLJAAR,
+) -> model.Leerlinggegevens:
+    return model.Leerlinggegevens(
+        school=model.School(schooljaar=schooljaar, brincode="21QW"),
+        groepen=groepen or [],
+        leerlingen=leerlingen or [],
+        leerkrachten=leerkrachten or [],
+    )
+
+
+@pytest.fixture
+def applicatie(db: Any) -> Applicatie:
+    return Applicatie.objects.create(naam="Rekenwereld", klantcode="REKENWERELD", klantnaam="Rekenwereld B.V.")
+
+
+@pytest.fixture
+def school(applicatie: Applicatie) -> School:
+    return School.objects.create(applicatie=applicatie, naam="OBS De Linde", brincode="21QW", dependancecode="00")
+
+
+@pytest.fixture
+def beheerder(school: School, django_user_model: Any) -> Any:
+    user = django_user_model.objects.create_user(
+        "beheerder", email="beheerder@delinde.example", password="geheim-wachtwoord-1", first_name="Bea"
+    )
+    SchoolBeheerder.objects.create(user=user, school=school)
+    return user
+
+
+@pytest.fixture
+def klantenservice(applicatie: Applicatie, django_user_model: Any) -> Any:
+    user = django_user_model.objects.create_user(
+        "vera", email="vera@rekenwereld.example", password="geheim-wachtwoord-2", first_name="Vera"
+    )
+    Klantenservice.objects.create(user=user, applicatie=applicatie)
+    return user
