@@ -377,7 +377,7 @@ def check_schooljaar(value: str) -> None:
         )
     first, second = value.split("-")
     if int(second) != int(first) + 1:
-        raise OngeldigBericht(f"Schooljaar {value} bestaat niet: het tweede jaar moet volgen op het eerste.")
+        raise OngeldigBericht(f"Het schooljaar {value} bestaat niet: het tweede jaar moet volgen op het eerste.")
 
 
 def _check_datetime(value: object, label: str) -> None:
