@@ -91,17 +91,23 @@ def _geboortedatum(rng: random.Random, jaargroep: int, startjaar: int) -> dt.dat
     return eerste + dt.timedelta(days=rng.randrange(365))
 
 
+def _suffix(index: int, count: int) -> str:
+    if count == 1:
+        return ""
+    return "abcdefghijklmnopqrstuvwxyz"[index] if count <= 26 else f"-{index + 1}"
+
+
 def _groepen_plan(aantal: int, max_per_groep: int = 28) -> list[tuple[str, str, list[int]]]:
     """(naam suffix, jaargroep, [pupil years]) per stamgroep: a combination group 1/2, then 3..8."""
     per_jaar = aantal / 8
     plan: list[tuple[str, str, list[int]]] = []
     kleuters = max(1, math.ceil(2 * per_jaar / max_per_groep))
     for i in range(kleuters):
-        plan.append((f"1/2{'abcdefghij'[i] if kleuters > 1 else ''}", Jaargroep.COMBINATIE, [1, 2]))
+        plan.append((f"1/2{_suffix(i, kleuters)}", Jaargroep.COMBINATIE, [1, 2]))
     for jaar in range(3, 9):
         parallel = max(1, math.ceil(per_jaar / max_per_groep))
         for i in range(parallel):
-            plan.append((f"{jaar}{'abcdefghij'[i] if parallel > 1 else ''}", str(jaar), [jaar]))
+            plan.append((f"{jaar}{_suffix(i, parallel)}", str(jaar), [jaar]))
     return plan
 
 

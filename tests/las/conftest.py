@@ -23,3 +23,9 @@ def bram(cast: Cast) -> Client:
     client = Client()
     client.force_login(cast.bram_school_b)
     return client
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    # Argon2 is right for production and slow on purpose; the cast's passwords need no protection.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
