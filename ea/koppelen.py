@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from ea.models import Groep, LasKoppeling, Leerling, School
 from uwlr import faults, model, soap
+from uwlr.client import SchoolId, UwlrClient
 from uwlr.transport import HttpxTransport, Transport
 from uwlr.validation import OngeldigAntwoord
 
@@ -105,48 +106,28 @@ def _url(koppeling: LasKoppeling) -> str:
     return url
 
 
-def _verzoek(koppeling: LasKoppeling, operation: model.Operation, **kw: object) -> model.Verzoek:
-    school_id: dict[str, str | None]
-    if koppeling.schoolkey:
-        school_id = {"schoolkey": koppeling.schoolkey}
-    else:
-        school_id = {"brincode": koppeling.brincode, "dependancecode": koppeling.dependancecode or None}
-    return model.Verzoek(
-        operation=operation,
-        schooljaar=koppeling.schooljaar,
-        xsdversie=koppeling.las_type.xsdversie,
-        **school_id,  # type: ignore[arg-type]
-        **kw,  # type: ignore[arg-type]
-    )
-
-
 def haal_school(koppeling: LasKoppeling) -> model.Leerlinggegevens:
     """All groups, pupils and teachers of the connection's school (getrapt when the LAS type supports it)."""
-    from uwlr import client as uwlr_client
-
     url = _url(koppeling)
+    las_type = koppeling.las_type
+    if koppeling.schoolkey:
+        school: SchoolId | str = SchoolId(schoolkey=koppeling.schoolkey)
+    else:
+        school = SchoolId(koppeling.brincode, koppeling.dependancecode or None)
     transport = transport_factory()
+    client = UwlrClient(url, las_type.leerresultaten_adres or None, _autorisatie(koppeling), transport, TIMEOUT)
     try:
-        c = uwlr_client.UwlrClient(url, _autorisatie(koppeling), transport=transport, timeout=TIMEOUT)
-        school_id = (
-            {"schoolkey": koppeling.schoolkey}
-            if koppeling.schoolkey
-            else {"brincode": koppeling.brincode, "dependancecode": koppeling.dependancecode or None}
-        )
-        antwoord = c.haal_school(
-            schooljaar=koppeling.schooljaar,
-            getrapt=koppeling.las_type.getrapt,
-            xsdversie=koppeling.las_type.xsdversie,
-            **school_id,
+        antwoord = client.haal_school(
+            school, koppeling.schooljaar, getrapt=las_type.getrapt, xsdversie=las_type.xsdversie
         )
     except (faults.UwlrError, OngeldigAntwoord) as exc:
         log.info("LAS call for koppeling %s failed: %s", koppeling.pk, type(exc).__name__)
         raise LasFout(melding_voor(exc, koppeling), getattr(exc, "code", type(exc).__name__)) from exc
     finally:
         close = getattr(transport, "close", None)
-        if close:
+        if callable(close):
             close()
-    if isinstance(antwoord, model.GeenGegevens | model.GeenWijzigingen) or not antwoord.leerlingen:
+    if not isinstance(antwoord, model.Leerlinggegevens) or not antwoord.leerlingen:
         raise LasFout(
             _("The LAS has no pupils for this school and school year (%(jaar)s). Check the BRIN code and school year.")
             % {"jaar": koppeling.schooljaar}
