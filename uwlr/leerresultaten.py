@@ -31,7 +31,8 @@ from uwlr.faults import (
     XsdVersieOngeldig,
 )
 from uwlr.namespaces import LEERRESULTATEN, OSO, TOETSDEFINITIES, XSI
-from uwlr.soap import Autorisatie, envelope, parse_response, request_envelope
+from uwlr.soap import Autorisatie, Envelope, envelope, parse_response, request_envelope
+from uwlr.soap import parse_request as parse_soap_request
 from uwlr.xml import DEFAULT_MAX_BYTES, parse_xml
 
 SOAP_ACTION = "BrengLeerresultaten"
@@ -1297,6 +1298,28 @@ def parse_request(
         onbekende_vocabulaires_weigeren=onbekende_vocabulaires_weigeren,
     )
     return verzoek
+
+
+def parse_request_envelope(
+    data: bytes,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    xsdversies: Collection[str] = SUPPORTED_XSD_VERSIONS,
+    vocabulaires: Vocabulaires | None = None,
+    onbekende_vocabulaires_weigeren: bool = False,
+) -> tuple[Envelope, LeerresultatenVerzoek]:
+    """Server side, whole HTTP body: the hardened envelope parse, then `parse_request` of its body.
+
+    The autorisatie header is parsed when present; checking it (before acting on the results) is the caller's job.
+    """
+    envelope = parse_soap_request(data, max_bytes=max_bytes)
+    verzoek = parse_request(
+        envelope.body,
+        xsdversies=xsdversies,
+        vocabulaires=vocabulaires,
+        onbekende_vocabulaires_weigeren=onbekende_vocabulaires_weigeren,
+    )
+    return envelope, verzoek
 
 
 def parse_bevestiging(body: etree._Element | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:

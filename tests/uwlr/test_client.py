@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from tests.uwlr.test_leerresultaten import rich_verzoek
+from tests.uwlr.test_leerresultaten import rich_verzoek, without_ander
 from uwlr import leerlinggegevens, leerresultaten, soap
 from uwlr.client import SchoolId, UwlrClient
 from uwlr.faults import (
@@ -310,14 +310,7 @@ def test_schoolkey_request(client: UwlrClient, server: LasServer) -> None:
 
 
 def test_breng_leerresultaten_over_http(client: UwlrClient, server: LasServer) -> None:
-    verzoek = rich_verzoek()
-    verzoek = leerresultaten.LeerresultatenVerzoek(
-        verzoek.school,
-        tuple(leerresultaten.Toetsafname(a.leerlingid, tuple(r for r in a.resultaten
-                                                             if not isinstance(r.score, leerresultaten.AnderResultaat)))
-              for a in verzoek.toetsafnames),
-        verzoek.toetsen,
-    )
+    verzoek = without_ander()
     assert client.breng_leerresultaten(verzoek) is None
     assert server.las.resultaten == [verzoek]
     path, headers, _ = server.requests[0]
@@ -480,7 +473,7 @@ def test_secrets_and_bodies_are_not_logged(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     client.haal_school("99XX", "2025-2026", getrapt=True)
-    client.breng_leerresultaten(rich_verzoek_without_ander())
+    client.breng_leerresultaten(without_ander())
     server.responder = lambda h: h.reply(500, soap.build_fault(AutorisatieOngeldig()))
     with pytest.raises(AutorisatieOngeldig) as info:
         client.haal_leerlinggegevens("99XX", "2025-2026")
@@ -488,16 +481,6 @@ def test_secrets_and_bodies_are_not_logged(
     for secret in (SLEUTEL, "Jansen", "L1001"):  # ... but never the key or message content
         assert secret not in caplog.text
     assert SLEUTEL not in repr(client) and SLEUTEL not in str(info.value)
-
-
-def rich_verzoek_without_ander() -> leerresultaten.LeerresultatenVerzoek:
-    v = rich_verzoek()
-    return leerresultaten.LeerresultatenVerzoek(
-        v.school,
-        tuple(leerresultaten.Toetsafname(a.leerlingid, tuple(r for r in a.resultaten if isinstance(r.score, int)))
-              for a in v.toetsafnames),
-        v.toetsen,
-    )
 
 
 def test_connection_pool_is_reused(server: LasServer) -> None:

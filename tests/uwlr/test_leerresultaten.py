@@ -69,6 +69,21 @@ def autorisatie_schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(SCHEMAS / "UWLR_Autorisatie_v2p2.xsd")))
 
 
+@cache
+def envelope_schema() -> etree.XMLSchema:
+    """SOAP 1.1 envelope + autorisatie + leerresultaten: validates whole messages (the envelope is strict)."""
+    imports = "".join(
+        f'<xs:import namespace="{ns}" schemaLocation="{(SCHEMAS / name).as_uri()}"/>'
+        for ns, name in (
+            (soap.SOAP_ENV, "SOAP_Envelope.xsd"),
+            (soap.AUTORISATIE, "UWLR_Autorisatie_v2p2.xsd"),
+            (LEERRESULTATEN, "UWLR_Leerresultaten_v2p2.xsd"),
+        )
+    )
+    schema = f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">{imports}</xs:schema>'
+    return etree.XMLSchema(etree.fromstring(schema))
+
+
 def body_of(envelope_bytes: bytes) -> etree._Element:
     """The body element as its own document, so that it can be validated on its own."""
     return etree.fromstring(etree.tostring(soap.parse_request(envelope_bytes).body))
@@ -134,6 +149,17 @@ def rich_verzoek() -> lr.LeerresultatenVerzoek:
         ),
         toetsen=(toets, lr.Toets(lr.VocabulaireGebondenVeld("SPEL"))),
     )
+
+
+def without_ander(verzoek: lr.LeerresultatenVerzoek | None = None) -> lr.LeerresultatenVerzoek:
+    """`rich_verzoek` minus the supplier-typed result: what the official XSD (and zeep) can judge on its own."""
+    verzoek = verzoek or rich_verzoek()
+    afnames = tuple(
+        lr.Toetsafname(a.leerlingid, tuple(r for r in a.resultaten if not isinstance(r.score, lr.AnderResultaat)),
+                       a.eckid, a.resultaatverwerkerid)
+        for a in verzoek.toetsafnames
+    )
+    return lr.LeerresultatenVerzoek(verzoek.school, afnames, verzoek.toetsen)
 
 
 def example_body(name: str = "10_BrengLeerresultaten_req.xml", **replace: str) -> etree._Element:
@@ -202,16 +228,7 @@ def test_rich_request_is_valid_against_the_official_xsd_and_round_trips() -> Non
     envelope = soap.parse_request(data)
     assert envelope.autorisatie == AUT
     assert lr.parse_request(envelope.body) == verzoek
-    without_ander = lr.LeerresultatenVerzoek(
-        verzoek.school,
-        tuple(
-            lr.Toetsafname(a.leerlingid, tuple(r for r in a.resultaten if not isinstance(r.score, lr.AnderResultaat)),
-                           a.eckid, a.resultaatverwerkerid)
-            for a in verzoek.toetsafnames
-        ),
-        verzoek.toetsen,
-    )
-    assert_valid(official_schema(), body_of(lr.build_request(without_ander, AUT)))
+    assert_valid(official_schema(), body_of(lr.build_request(without_ander(verzoek), AUT)))
 
 
 def test_envelope_header_is_valid_autorisatie() -> None:
@@ -219,6 +236,14 @@ def test_envelope_header_is_valid_autorisatie() -> None:
     header = root.find(f"{{{soap.SOAP_ENV}}}Header")
     assert header is not None
     assert_valid(autorisatie_schema(), etree.fromstring(etree.tostring(header[0])))
+
+
+def test_whole_envelopes_are_valid_soap_1_1() -> None:
+    request = lr.build_request(without_ander(), AUT)
+    for message in (request, lr.build_bevestiging(), soap.build_fault(ScoreOngeldig("score -1 <ongeldig>"))):
+        assert_valid(envelope_schema(), etree.fromstring(message))
+    envelope, verzoek = lr.parse_request_envelope(request)
+    assert envelope.autorisatie == AUT and verzoek == without_ander()
 
 
 def test_schoolkey_variant_valid() -> None:
