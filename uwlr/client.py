@@ -38,7 +38,7 @@ from uwlr.model import (
     Verzoek,
 )
 from uwlr.transport import DEFAULT_TIMEOUT, HttpxTransport, Transport
-from uwlr.validation import OngeldigAntwoord
+from uwlr.validation import OngeldigAntwoord, referential_problems
 from uwlr.xml import DEFAULT_MAX_BYTES
 
 log = logging.getLogger(__name__)
@@ -283,7 +283,7 @@ class UwlrClient:
             data = _data_of(antwoord, batch)
             for leerkracht in data.leerkrachten if data else ():
                 _merge_leerkracht(leerkrachten, leerkracht)
-        return Leerlinggegevens(
+        merged = Leerlinggegevens(
             school=structuur.school,
             vestigingen=structuur.vestigingen,
             groepen=structuur.groepen,
@@ -291,6 +291,12 @@ class UwlrClient:
             leerlingen=list(leerlingen.values()),
             leerkrachten=list(leerkrachten.values()),
         )
+        # The same checks an alles-in-1 answer gets: a reference to a group the structure did not list (the
+        # school changed between our calls, or the LAS is inconsistent) must not slip into the import.
+        problems = referential_problems(merged, Operation.HAAL_LEERLINGGEGEVENS)
+        if problems:
+            raise OngeldigAntwoord(problems)
+        return merged
 
     # ------------------------------------------------------------------------------------------ leerresultaten
 

@@ -289,6 +289,21 @@ def test_unexpected_geenwijzigingen_in_getrapt_is_refused(server: LasServer) -> 
         client.haal_school("99XX", "2025-2026", getrapt=True)
 
 
+def test_getrapt_merge_refuses_references_outside_the_structure(server: LasServer) -> None:
+    las = server.las
+
+    def changing(body: bytes, action: str) -> tuple[int, bytes]:
+        answer = las(body, action)
+        if action.endswith("structuur_verzoek"):  # the school changes right after we fetched the structure
+            las.data.samengestelde_groepen.append(SamengesteldeGroep("SG-NIEUW", "Nieuw"))
+            las.data.leerlingen[0].samengestelde_groepen.append("SG-NIEUW")
+        return answer
+
+    client = UwlrClient(server.url, server.url, AUT, InProcessTransport(changing))
+    with pytest.raises(OngeldigAntwoord, match="SG-NIEUW"):
+        client.haal_school("99XX", "2025-2026", getrapt=True)
+
+
 def test_school_id_forms() -> None:
     assert SchoolId.parse("21QW") == SchoolId("21QW")
     assert SchoolId.parse("21QW00") == SchoolId("21QW")
