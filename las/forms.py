@@ -66,9 +66,11 @@ class ActiverenForm(forms.Form):
                            error_messages={"required": _("Enter your name.")})
     akkoord = forms.BooleanField(label=_("Agreed"),
                                  error_messages={"required": _("Tick 'Agreed' to accept the terms of use.")})
-    startdatum = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"},
-                                                                             format="%Y-%m-%d"),
-                                 input_formats=["%Y-%m-%d", "%d-%m-%Y"],
+    # A text field in the seeds' Dutch form (26-11-2026): a browser date picker shows the browser's locale.
+    startdatum = forms.DateField(label=_("Start date"),
+                                 widget=forms.DateInput(format="%-d-%-m-%Y", attrs={"placeholder": "dd-mm-jjjj",
+                                                                                    "inputmode": "numeric"}),
+                                 input_formats=["%d-%m-%Y", "%Y-%m-%d", "%d/%m/%Y"],
                                  error_messages={"required": _("Enter a start date."),
                                                  "invalid": _("Enter a valid date.")})
     verificatiecode = CodeField(error_messages={"required": _("Enter a verification code.")})

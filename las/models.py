@@ -510,3 +510,140 @@ class KoppelingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_soort_display()} – {self.wie}"
+
+
+# ===============================================================================================================
+# UWLR service (the school's SOAP endpoints): access log, throttling of failed keys, answer cache, and the
+# test results partners bring back. Owned by las.uwlr_service / las.autorisatie / las.leerlinggegevens /
+# las.leerresultaten.
+
+
+class UwlrToegang(models.Model):
+    """One UWLR request as the school sees it ("Laatste uitwisseling"). Never holds the key itself."""
+
+    koppeling = models.ForeignKey(Koppeling, on_delete=models.CASCADE, null=True, blank=True,
+                                  related_name="uwlr_toegang", verbose_name=_("koppeling"))
+    op = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    operatie = models.CharField(_("operation"), max_length=40)
+    klantcode = models.CharField(_("customer code"), max_length=64, blank=True)
+    klantnaam = models.CharField(_("customer name"), max_length=64, blank=True)
+    leerlingen = models.PositiveIntegerField(_("pupils"), default=0)
+    leerkrachten = models.PositiveIntegerField(_("teachers"), default=0)
+    groepen = models.PositiveIntegerField(_("groups"), default=0)
+    resultaten = models.PositiveIntegerField(_("results"), default=0)
+    # "ok", "geenwijzigingen", "geengegevens" or the UWLR fault code (Client.AutorisatieOngeldig, …)
+    uitkomst = models.CharField(_("outcome"), max_length=64)
+    melding = models.CharField(_("message"), max_length=300, blank=True)
+    client_ip = models.GenericIPAddressField(_("client IP address"), null=True, blank=True)
+    duur_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
+
+    class Meta:
+        verbose_name = _("UWLR exchange")
+        verbose_name_plural = _("UWLR exchanges")
+        ordering = ["-op", "-pk"]
+        indexes = [models.Index(fields=["koppeling", "-op"], name="las_uwlrtoegang_kopp_op")]
+
+    def __str__(self) -> str:
+        return f"{self.op:%Y-%m-%d %H:%M} {self.operatie} {self.uitkomst}"
+
+    @property
+    def geslaagd(self) -> bool:
+        return not ("." in self.uitkomst and self.uitkomst.split(".", 1)[0] in {"Client", "Server"})
+
+
+class UwlrBlokkade(models.Model):
+    """Failed-authentication counter per client IP (`ip:…`) or klantcode (`klant:…`), shared by all processes."""
+
+    sleutel = models.CharField(_("blocked party"), max_length=120, unique=True)
+    venster_start = models.DateTimeField(_("window start"), default=timezone.now)
+    mislukt = models.PositiveIntegerField(_("failed attempts"), default=0)
+    geblokkeerd_tot = models.DateTimeField(_("blocked until"), null=True, blank=True, db_index=True)
+    laatste_poging = models.DateTimeField(_("last attempt"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("UWLR lockout")
+        verbose_name_plural = _("UWLR lockouts")
+        ordering = ["-laatste_poging"]
+
+    def __str__(self) -> str:
+        return self.sleutel
+
+    @property
+    def actief(self) -> bool:
+        return self.geblokkeerd_tot is not None and self.geblokkeerd_tot > timezone.now()
+
+
+class UwlrAntwoordCache(models.Model):
+    """A serialised Leerlinggegevens answer, keyed by everything it depends on (incl. the data version)."""
+
+    sleutel = models.CharField(max_length=64, unique=True)
+    vestiging = models.ForeignKey(Vestiging, on_delete=models.CASCADE, related_name="+")
+    data_version = models.PositiveBigIntegerField()
+    inhoud = models.BinaryField()
+    leerlingen = models.PositiveIntegerField(default=0)
+    leerkrachten = models.PositiveIntegerField(default=0)
+    groepen = models.PositiveIntegerField(default=0)
+    aangemaakt_op = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("cached UWLR answer")
+        verbose_name_plural = _("cached UWLR answers")
+
+    def __str__(self) -> str:
+        return f"{self.vestiging_id} v{self.data_version}"
+
+
+class Toets(models.Model):
+    """A test definition a partner sent with its results (UWLR `toets`), kept per koppeling."""
+
+    koppeling = models.ForeignKey(Koppeling, on_delete=models.CASCADE, related_name="toetsen")
+    toetscode = models.CharField(_("test code"), max_length=256)
+    toetsnaam = models.CharField(_("test name"), max_length=256, blank=True)
+    vakgebied = models.CharField(_("subject"), max_length=256, blank=True)
+    leerjaar = models.CharField(_("school year level"), max_length=256, blank=True)
+    versie = models.CharField(_("version"), max_length=256, blank=True)
+    # The whole definition (normering, onderdelen, hiërarchie) as sent, in JSON; see las.leerresultaten.
+    definitie = models.JSONField(_("definition"), default=dict)
+    bijgewerkt_op = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("test")
+        verbose_name_plural = _("tests")
+        ordering = ["toetsnaam", "toetscode"]
+        constraints = [models.UniqueConstraint(fields=["koppeling", "toetscode"], name="las_toets_unique_code")]
+
+    def __str__(self) -> str:
+        return self.toetsnaam or self.toetscode
+
+
+class Toetsresultaat(models.Model):
+    """One result (UWLR `resultaat`) of one pupil. The partner's result key makes a resend idempotent."""
+
+    class Soort(models.TextChoices):
+        SCORE = "score", _("Score")
+        OSO = "oso", _("OSO result")
+        ANDER = "ander", _("Other result")
+
+    koppeling = models.ForeignKey(Koppeling, on_delete=models.CASCADE, related_name="toetsresultaten")
+    leerling = models.ForeignKey(Leerling, on_delete=models.CASCADE, related_name="toetsresultaten")
+    toets = models.ForeignKey(Toets, on_delete=models.CASCADE, related_name="resultaten")
+    key = models.CharField(_("result key"), max_length=256)
+    schooljaar = models.CharField(_("school year"), max_length=9)
+    afnamedatum = models.DateField(_("date taken"))
+    toetsonderdeelcode = models.CharField(_("test part"), max_length=256, blank=True)
+    soort = models.CharField(_("kind"), max_length=5, choices=Soort.choices)
+    score = models.BigIntegerField(_("score"), null=True, blank=True)
+    weergave = models.CharField(_("result"), max_length=300)
+    normterm = models.CharField(_("norm"), max_length=256, blank=True)
+    details = models.JSONField(_("details"), default=dict)
+    ontvangen_op = models.DateTimeField(_("received at"), default=timezone.now)
+    bijgewerkt_op = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("test result")
+        verbose_name_plural = _("test results")
+        ordering = ["-afnamedatum", "toets__toetsnaam", "toetsonderdeelcode"]
+        constraints = [models.UniqueConstraint(fields=["koppeling", "key"], name="las_toetsresultaat_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.toets} {self.afnamedatum}: {self.weergave}"
