@@ -901,17 +901,17 @@ class _Seq:
 
     def __init__(self, parent: etree._Element, label: str, attrs: frozenset[str] = frozenset()) -> None:
         self.label = label
-        self.children: list[etree._Element] = []
-        if (parent.text or "").strip():
+        # Elements only: the hardened parser already dropped comments and processing instructions.
+        self.children: list[etree._Element] = list(parent.iterchildren(etree.Element))
+        text = parent.text
+        if text is not None and text.strip():
             raise OngeldigBericht(f"'{label}' bevat tekst waar alleen elementen zijn toegestaan.")
-        for child in parent:
-            tag: object = child.tag
-            if not isinstance(tag, str):  # pragma: no cover - the hardened parser drops comments and PIs
-                continue
-            if (child.tail or "").strip():
+        for child in self.children:
+            tail = child.tail
+            if tail is not None and tail.strip():
                 raise OngeldigBericht(f"'{label}' bevat tekst waar alleen elementen zijn toegestaan.")
-            self.children.append(child)
-        _check_attributes(parent, label, attrs)
+        if parent.attrib:
+            _check_attributes(parent, label, attrs)
         self.index = 0
 
     def _peek(self, tag: str) -> etree._Element | None:
