@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Final
 
 from uwlr.faults import UwlrError
@@ -302,7 +302,10 @@ def field_problems(data: Leerlinggegevens, xsdversie: str = "2.2") -> list[str]:
     return problems
 
 
-def _duplicates(values: Iterable[str | None]) -> list[str]:
+def _duplicates(values: Sequence[str | None]) -> list[str]:
+    present = [v for v in values if v is not None]
+    if len(set(present)) == len(present):  # the usual case, decided in C
+        return []
     seen: set[str] = set()
     dups: list[str] = []
     for value in values:
@@ -321,12 +324,13 @@ def referential_problems(data: Leerlinggegevens, operation: Operation = Operatio
     client fetched earlier.
     """
     problems: list[str] = []
-    for label, values in (
+    keyed: tuple[tuple[str, Sequence[str | None]], ...] = (
         ("vestiging", [v.key for v in data.vestigingen]),
         ("groep", [g.key for g in data.groepen] + [s.key for s in data.samengestelde_groepen]),
         ("leerling", [ll.key for ll in data.leerlingen]),
         ("leerkracht", [lk.key for lk in data.leerkrachten]),
-    ):
+    )
+    for label, values in keyed:
         for dup in _duplicates(values):
             problems.append(f"dubbele key {dup!r} bij {label}")
     for label, eckids in (

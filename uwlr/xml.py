@@ -53,8 +53,8 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Elem
         raise OngeldigBericht("Het bericht is geen geldige XML.") from None
     docinfo = root.getroottree().docinfo
     # Other encodings (UTF-16, UTF-32) slip past the byte scan; the parsed document tells the truth.
-    if getattr(docinfo, "doctype", "") or docinfo.internalDTD is not None:
+    if getattr(docinfo, "doctype", "") or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise OngeldigBericht("Een DOCTYPE of entiteitdefinitie is in UWLR-berichten niet toegestaan.")
-    for _ in root.iter(etree.Entity):
-        raise OngeldigBericht("Entiteitverwijzingen zijn in UWLR-berichten niet toegestaan.")
+    # Entity reference nodes can only come from a DOCTYPE (without one an undeclared entity is a fatal parse
+    # error), which is refused above; walking the whole tree for them cost ~15% of parsing a 20 MB answer.
     return root
