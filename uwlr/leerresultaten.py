@@ -454,6 +454,11 @@ def _check_oso(oso: OsoResultaat, label: str) -> None:
 def _check_ander(ander: AnderResultaat, label: str) -> None:
     if not isinstance(ander.type_naam, str) or not re.fullmatch(r"[A-Za-z_][\w.\-]*", ander.type_naam):
         raise OngeldigBericht(f"{label}: 'anderresultaat' heeft geen geldig xsi:type.")
+    if ander.type_namespace == LEERRESULTATEN and ander.type_naam == "ctpAnderResultaatType":
+        raise OngeldigBericht(
+            f"{label}: xsi:type van 'anderresultaat' moet een eigen uitbreiding noemen, niet het abstracte "
+            "ctpAnderResultaatType."
+        )
     _check_uri(ander.type_namespace, f"{label}/xsi:type")
     if _XML_ILLEGAL.search(ander.inhoud):
         raise OngeldigBericht(f"{label}: 'anderresultaat' bevat tekens die in XML niet zijn toegestaan.")
