@@ -221,6 +221,15 @@ class SamengesteldeGroep(models.Model):
         return self.naam
 
 
+class LeerlingQuerySet(models.QuerySet["Leerling"]):
+    def ingeschreven(self, datum: dt.date | None = None) -> LeerlingQuerySet:
+        """Pupils enrolled on `datum` (default today): started on or before it and not yet left."""
+        datum = datum or timezone.localdate()
+        return self.filter(Q(instroomdatum__isnull=True) | Q(instroomdatum__lte=datum)).filter(
+            Q(uitstroomdatum__isnull=True) | Q(uitstroomdatum__gte=datum)
+        )
+
+
 class Leerling(models.Model):
     vestiging = models.ForeignKey(Vestiging, on_delete=models.CASCADE, related_name="leerlingen")
     key = models.CharField(_("LAS key"), max_length=256, unique=True, default=new_key)
@@ -243,6 +252,8 @@ class Leerling(models.Model):
     instroomdatum = models.DateField(_("enrolment date"), null=True, blank=True)
     uitstroomdatum = models.DateField(_("leaving date"), null=True, blank=True)
     mutatiedatum = models.DateTimeField(auto_now=True)
+
+    objects = LeerlingQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("pupil")
@@ -417,6 +428,16 @@ class CodeSoort(models.TextChoices):
 
 
 class KoppelingQuerySet(models.QuerySet["Koppeling"]):
+    def met_code(self, code: str) -> KoppelingQuerySet:
+        """The koppeling(en) whose code (verification code or issued key) is `code`, under any accepted pepper.
+
+        This is how the UWLR endpoint finds the koppeling for an `autorisatiesleutel`; check `is_bruikbaar()`
+        and the partner's klantcode/klantnaam on the result.
+        """
+        from las.secrets import code_digests
+
+        return self.filter(code_hmac__in=code_digests(code))
+
     def lopend(self) -> KoppelingQuerySet:
         return self.exclude(status=KoppelingStatus.BEEINDIGD)
 

@@ -26,6 +26,12 @@ def _breadcrumb(*parts: str) -> str:
     return " > ".join([_("Management"), _("Koppelingen"), *parts])
 
 
+def _no_store(response: HttpResponse) -> HttpResponse:
+    """Pages that may echo a code back must not be kept in any browser or proxy cache."""
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def _koppeling_or_404(vestiging: Vestiging, pk: int) -> Koppeling:
     return get_object_or_404(
         Koppeling.objects.select_related("aanbod__type", "vestiging__school", "activated_by", "ended_by"),
@@ -94,13 +100,13 @@ def activeren(request: HttpRequest, code6: str, slug: str) -> HttpResponse:
             return redirect("las:overzicht", code6=vestiging.code6)
         else:
             # Rendered, not redirected: the code is shown this once and is never put in a session or URL.
-            return render(request, "las/code_getoond.html", {
+            return _no_store(render(request, "las/code_getoond.html", {
                 "vestiging": vestiging, "koppeling": koppeling, "code": data["verificatiecode"], "nieuw": True,
                 "breadcrumb": _breadcrumb(_("Activate koppeling")),
-            })
-    return render(request, "las/activeren.html", {
+            }))
+    return _no_store(render(request, "las/activeren.html", {
         "vestiging": vestiging, "aanbod": aanbod, "form": form, "breadcrumb": _breadcrumb(_("Activate koppeling")),
-    })
+    }))
 
 
 @login_required
@@ -135,13 +141,13 @@ def bewerken(request: HttpRequest, code6: str, pk: int) -> HttpResponse:
         except services.CodeInUse:
             form.add_error("verificatiecode", _("This verification code is already in use. Choose a different code."))
         else:
-            return render(request, "las/code_getoond.html", {
+            return _no_store(render(request, "las/code_getoond.html", {
                 "vestiging": vestiging, "koppeling": koppeling, "code": code, "hervat": was_paused,
                 "breadcrumb": _breadcrumb(_("Edit koppeling")),
-            })
-    return render(request, "las/bewerken.html", {
+            }))
+    return _no_store(render(request, "las/bewerken.html", {
         "vestiging": vestiging, "koppeling": koppeling, "form": form, "breadcrumb": _breadcrumb(_("Edit koppeling")),
-    })
+    }))
 
 
 @login_required

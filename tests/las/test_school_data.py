@@ -155,3 +155,26 @@ def test_code_digest_and_pepper_rotation(settings) -> None:
     assert old != digest and verify_code("21QW00Ygr67BfgKl!gr8xx", old)
     settings.KEY_PEPPER_PREVIOUS = []
     assert not verify_code("21QW00Ygr67BfgKl!gr8xx", old)
+
+
+def test_management_commands(db: None) -> None:
+    from django.core.management import CommandError, call_command
+
+    out = io.StringIO()
+    call_command("las_catalogus", stdout=out)
+    assert "12 koppelingen" in out.getvalue()
+    call_command("las_school", "33XY", "--leerlingen", "40", "--vestigingen", "2", stdout=out)
+    assert "2 vestigingen, 80 leerlingen" in out.getvalue()
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("las_school", "33XY")
+    with pytest.raises(CommandError, match="BRIN"):
+        call_command("las_school", "3XYZ")
+
+
+def test_ingeschreven(cast: Cast) -> None:
+    today = dt.date(2026, 11, 26)
+    Leerling.objects.create(vestiging=cast.a00, achternaam="Nu")
+    Leerling.objects.create(vestiging=cast.a00, achternaam="Later", instroomdatum=today + dt.timedelta(days=1))
+    Leerling.objects.create(vestiging=cast.a00, achternaam="Weg", uitstroomdatum=today - dt.timedelta(days=1))
+    Leerling.objects.create(vestiging=cast.a00, achternaam="Laatste dag", uitstroomdatum=today)
+    assert sorted(Leerling.objects.ingeschreven(today).values_list("achternaam", flat=True)) == ["Laatste dag", "Nu"]
