@@ -12,7 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
 
+from tests.uwlr.lg_samples import schools
 from tests.uwlr.test_leerresultaten import rich_verzoek, without_ander
 from uwlr import leerlinggegevens, leerresultaten, soap
 from uwlr.client import SchoolId, UwlrClient
@@ -289,6 +291,16 @@ def test_unexpected_geenwijzigingen_in_getrapt_is_refused(server: LasServer) -> 
         client.haal_school("99XX", "2025-2026", getrapt=True)
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(schools())
+def test_getrapt_merge_equals_alles_in_1_for_any_school(data: Leerlinggegevens) -> None:
+    client = UwlrClient("inproc://lg", "inproc://lr", AUT, InProcessTransport(FakeLas(data)))
+    alles = client.haal_school("99XX", "2025-2026")
+    for per_verzoek in (1, 3):
+        assert normalised(client.haal_school("99XX", "2025-2026", True, groepen_per_verzoek=per_verzoek)) == \
+            normalised(alles)
+
+
 def test_getrapt_merge_refuses_references_outside_the_structure(server: LasServer) -> None:
     las = server.las
 
@@ -407,6 +419,7 @@ def test_unknown_fault_code_is_kept(client: UwlrClient, server: LasServer) -> No
         (200, b"<html>login</html>", "text/html"),
         (200, b"not xml at all", "text/plain"),
         (500, soap.envelope(b'<x xmlns="urn:x"/>'), soap.CONTENT_TYPE),  # SOAP but no fault with a 500
+        (302, b"", "text/html"),  # a redirect is not followed: a POST must not silently go elsewhere
     ],
 )
 def test_http_errors_and_non_soap_become_transport_errors(
