@@ -20,7 +20,7 @@ from ea import importer, klantenservice, leerlingbeheer
 from ea import koppelen as las
 from ea.forms import AfwijsForm, KoppelForm, ZoekForm, huidig_schooljaar
 from ea.importer.reconcile import STAGED_MODELS, TARGET_MODELS
-from ea.models import Besluit, Groep, ImportRun, LasKoppeling, Leerkracht, Leerling, LinkRule, School
+from ea.models import Besluit, Groep, ImportRun, LasKoppeling, Leerkracht, Leerling, LinkRule, School, StagedGroep
 from ea.permissions import beheerde_scholen, is_klantenservice
 
 View = Callable[..., HttpResponse]
@@ -240,9 +240,13 @@ def _secties(run: ImportRun, soort: str, q: str) -> dict[str, Any]:
     for sectie in secties.values():
         targets |= {r.target_id for r in sectie["rows"] if r.target_id}
     doel = TARGET_MODELS[soort].objects.in_bulk(list(targets))
+    groepnamen = (
+        dict(StagedGroep.objects.filter(run=run).values_list("key", "naam")) if soort == LinkRule.LEERLING else {}
+    )
     for sectie in secties.values():
         for r in sectie["rows"]:
             r.doel = doel.get(r.target_id)
+            r.groepnaam = groepnamen.get(getattr(r, "groep_key", ""), "")
     return secties
 
 

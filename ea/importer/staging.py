@@ -48,6 +48,12 @@ def controleer(data: model.Leerlinggegevens) -> None:
         )
 
 
+def afbreken(run: ImportRun) -> None:
+    from ea.importer.apply import afbreken as _afbreken
+
+    _afbreken(run)
+
+
 def stage(
     school: School,
     data: model.Leerlinggegevens,
@@ -91,6 +97,9 @@ def stage(
         for ll in data.leerlingen
     ]
     with transaction.atomic():
+        # One review at a time per school: an older unfinished import is superseded by this one.
+        for old in ImportRun.objects.filter(school=school, state=ImportRun.STAGED):
+            afbreken(old)
         run = ImportRun.objects.create(school=school, koppeling=koppeling, schooljaar=jaar, created_by=user)
         for rows in (groepen, leerkrachten, leerlingen):
             for row in rows:
