@@ -16,6 +16,10 @@ from pathlib import Path
 
 from lxml import etree
 
+#: Unchanged copies of the official Leerlinggegevens XSDs (and their includes), shipped as package data so that
+#: an installed `koppelpunt` (the conformance checker) can validate without the reference folder.
+PACKAGED_SCHEMAS = Path(__file__).resolve().with_name("schemas")
+
 LEERLINGGEGEVENS_XSD = "UWLR_Leerlinggegevens_v2p2.xsd"
 LEERRESULTATEN_XSD = "UWLR_Leerresultaten_v2p2.xsd"
 SMALLE_SET_XSD = "Profiel smalle set/Profiel_Smalle_set_UWLR_Leerlinggegevens_v2p2.xsd"
