@@ -11,6 +11,7 @@ import sys
 
 BENCHMARKS: dict[str, tuple[str, bool]] = {
     "uwlr": ("bench.uwlr_messages", True),
+    "ea_import": ("bench.ea_import", True),
 }
 
 
