@@ -133,7 +133,7 @@ def _seed_own_las(data: model.Leerlinggegevens) -> None:
         )
     for t in data.leerkrachten:
         lk = LasLeerkracht.objects.create(
-            vestiging=vestiging, key=t.key, achternaam=t.achternaam, roepnaam=t.roepnaam, emailadres=t.emailadres or ""
+            school=school, key=t.key, achternaam=t.achternaam, roepnaam=t.roepnaam, emailadres=t.emailadres or ""
         )
         for g in t.groepen:
             LeerkrachtGroep.objects.create(leerkracht=lk, groep=groepen[g.key])
@@ -143,6 +143,7 @@ def _seed_own_las(data: model.Leerlinggegevens) -> None:
         naam="Rekenwereld",
         klantcode="REKENWERELD",
         klantnaam="Rekenwereld",
+        profiel="smalle_set_eckid",  # ECK iDs and teachers' e-mail addresses
     )
     services.activate(
         vestiging=vestiging,
