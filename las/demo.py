@@ -277,4 +277,7 @@ def seed(stdout: Any, base_url: str = "") -> School:
         f"  Schoolbeheerder: {DEMO_BEHEERDER[0]} / {DEMO_BEHEERDER[1]}  → {base_url}/school/koppelingen/\n"
         f"  Servicedesk (LAS): {DEMO_SERVICEDESK[0]} / {DEMO_SERVICEDESK[1]}  → {base_url}/beheer/django/\n"
     )
+    from las.uwlr_demo import seed_uwlr  # UWLR service demo koppeling (las.uwlr_demo)
+
+    seed_uwlr(stdout, base_url, school.vestigingen.get(dependancecode="00"), beheerder)
     return school

@@ -26,3 +26,16 @@ urlpatterns = [
     path("voorwaarden/<slug:slug>/", views.voorwaarden, name="voorwaarden"),
     path("bevestigen/<str:token>/", views.bevestigen, name="bevestigen"),
 ]
+
+# UWLR SOAP endpoints and the school's result screens (las.uwlr_service, las.uwlr_views)
+from las import uwlr_service, uwlr_views  # noqa: E402
+
+urlpatterns += [
+    path("uwlr/leerlinggegevens", uwlr_service.leerlinggegevens_endpoint, name="uwlr_leerlinggegevens"),
+    path("uwlr/leerresultaten", uwlr_service.leerresultaten_endpoint, name="uwlr_leerresultaten"),
+    path("<code6:code6>/koppelingen/<int:pk>/sleutel/", uwlr_views.sleutel_uitgeven, name="sleutel_uitgeven"),
+    path("<code6:code6>/resultaten/", uwlr_views.resultaten, name="resultaten"),
+    path("<code6:code6>/resultaten/groep/<int:groep_id>/", uwlr_views.resultaten_groep, name="resultaten_groep"),
+    path("<code6:code6>/resultaten/leerling/<int:leerling_id>/", uwlr_views.resultaten_leerling,
+         name="resultaten_leerling"),
+]

@@ -1,0 +1,296 @@
+"""Who may call the school's UWLR services: the `autorisatie` header checked against the koppelingen.
+
+Check order (UWLR-SPEC §2/§7, as the Topicus reference implementation does it):
+
+1. header present and complete (`uwlr.soap.parse_autorisatie`) → else Client.AutorisatieOngeldig;
+2. body format (done by the caller with the `uwlr` parsers) → Client.OngeldigBericht / Client.XsdVersieOngeldig;
+3. lockout of this client IP / klantcode (`UwlrBlokkade`) → Server.TijdelijkNietBeschikbaar, without any key
+   look-up, so a locked-out guesser costs us one indexed query;
+4. klantcode + klantnaam must name a partner we know → else Client.OngeldigeKlantIdentificatie;
+5. the autorisatiesleutel is looked up by its HMAC (`las.secrets.code_digests`, every accepted pepper) and
+   compared again in constant time → unknown: Client.AutorisatieOngeldig (counts as a failed attempt);
+6. the koppeling's partner must be the caller → else Client.OngeldigeKlantIdentificatie (a failed attempt);
+7. the request's school (brincode + dependancecode, or schoolkey = `Vestiging.key`) must be the koppeling's
+   vestiging → else Client.AutorisatieOngeldig (a failed attempt);
+8. the koppeling must be usable now: active, confirmed, started, with a code → else Client.AutorisatieOngeldig.
+
+Failed attempts are counted per client IP and per klantcode in the database, so every gunicorn worker sees the
+same counters. A klantcode gets a much higher limit than an IP: anyone can send a partner's public klantcode,
+and a low limit there would let a stranger lock a real partner out.
+
+The SchoolOAS way: `issue_key` generates an autorisatiesleutel for a koppeling (shown once), stored exactly like a
+verification code, so it authenticates the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from las.models import (
+    CodeSoort,
+    Koppeling,
+    KoppelingAanbod,
+    KoppelingEvent,
+    KoppelingStatus,
+    UwlrBlokkade,
+    Vestiging,
+)
+from las.secrets import code_digest, code_digests
+from uwlr.faults import AutorisatieOngeldig, OngeldigeKlantIdentificatie, TijdelijkNietBeschikbaar
+from uwlr.soap import Autorisatie
+
+log = logging.getLogger("las.uwlr")
+
+ONBEKENDE_SLEUTEL = "Autorisatiesleutel is ongeldig of geeft geen toegang tot de gevraagde school."
+
+
+def _setting(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def max_failures_ip() -> int:
+    return _setting("UWLR_THROTTLE_FAILURES_IP", 20)
+
+
+def max_failures_klant() -> int:
+    return _setting("UWLR_THROTTLE_FAILURES_KLANT", 200)
+
+
+def window() -> dt.timedelta:
+    return dt.timedelta(seconds=_setting("UWLR_THROTTLE_WINDOW_SECONDS", 600))
+
+
+@dataclass(frozen=True)
+class SchoolId:
+    """The school a request names: brincode (+ dependancecode, None meaning 00) or a schoolkey."""
+
+    brincode: str | None = None
+    dependancecode: str | None = None
+    schoolkey: str | None = None
+
+
+@dataclass
+class Toegang:
+    """The outcome of a successful authentication."""
+
+    koppeling: Koppeling
+
+    @property
+    def vestiging(self) -> Vestiging:
+        return self.koppeling.vestiging
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Throttling
+
+
+def _throttle_keys(client_ip: str | None, klantcode: str) -> list[str]:
+    keys = [f"klant:{klantcode[:64]}"]
+    if client_ip:
+        keys.insert(0, f"ip:{client_ip}")
+    return keys
+
+
+def check_lockout(client_ip: str | None, klantcode: str) -> None:
+    """Raise TijdelijkNietBeschikbaar when this IP or klantcode is locked out now."""
+    now = timezone.now()
+    blokkade = (
+        UwlrBlokkade.objects.filter(sleutel__in=_throttle_keys(client_ip, klantcode), geblokkeerd_tot__gt=now)
+        .order_by("-geblokkeerd_tot").values_list("geblokkeerd_tot", flat=True).first()
+    )
+    if blokkade is not None:
+        tot = timezone.localtime(blokkade)
+        raise TijdelijkNietBeschikbaar(
+            f"Te veel mislukte aanmeldpogingen vanaf dit adres of voor deze klantcode. "
+            f"Probeer het na {tot:%H:%M} opnieuw."
+        )
+
+
+def record_failure(client_ip: str | None, klantcode: str) -> None:
+    """Count one failed authentication for the IP and the klantcode; lock out when a limit is reached."""
+    now = timezone.now()
+    limits = {"ip": max_failures_ip(), "klant": max_failures_klant()}
+    start_of_window = now - window()
+    for sleutel in _throttle_keys(client_ip, klantcode):
+        limit = limits[sleutel.split(":", 1)[0]]
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    rij, created = UwlrBlokkade.objects.select_for_update().get_or_create(
+                        sleutel=sleutel, defaults={"venster_start": now, "mislukt": 1, "laatste_poging": now}
+                    )
+            except IntegrityError:  # another worker created it in the meantime
+                rij, created = UwlrBlokkade.objects.select_for_update().get(sleutel=sleutel), False
+            if not created:
+                if rij.venster_start < start_of_window:
+                    rij.venster_start, rij.mislukt = now, 1
+                else:
+                    rij.mislukt += 1
+                rij.laatste_poging = now
+            if rij.mislukt >= limit and not rij.actief:
+                rij.geblokkeerd_tot = now + window()
+                log.warning("uwlr lockout", extra={"blokkade": sleutel, "mislukt": rij.mislukt,
+                                                   "tot": rij.geblokkeerd_tot.isoformat()})
+            rij.save()
+
+
+def clear_failures(client_ip: str | None) -> None:
+    """A successful authentication resets the IP's counter (not the klantcode's: a stranger may share it)."""
+    if client_ip:
+        UwlrBlokkade.objects.filter(sleutel=f"ip:{client_ip}", geblokkeerd_tot__isnull=True, mislukt__gt=0).update(
+            mislukt=0
+        )
+
+
+def unlock(sleutel: str) -> int:
+    """Lift a lockout (service desk)."""
+    return UwlrBlokkade.objects.filter(sleutel=sleutel).update(geblokkeerd_tot=None, mislukt=0)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Authentication
+
+
+def _find_koppeling(sleutel: str) -> Koppeling | None:
+    digests = code_digests(sleutel)
+    candidates = list(
+        Koppeling.objects.select_related("vestiging__school", "aanbod").filter(code_hmac__in=digests)
+    )
+    for koppeling in candidates:
+        # The index look-up found the row; compare once more in constant time (defence in depth).
+        matched = False
+        for digest in digests:
+            matched |= hmac.compare_digest(digest, koppeling.code_hmac or "")
+        if matched:
+            return koppeling
+    return None
+
+
+def _school_matches(vestiging: Vestiging, school: SchoolId) -> bool:
+    if school.schoolkey is not None:
+        return hmac.compare_digest(school.schoolkey.encode(), vestiging.key.encode())
+    return (
+        school.brincode == vestiging.school.brincode
+        and (school.dependancecode or "00") == vestiging.dependancecode
+    )
+
+
+def _klant_matches(aanbod: KoppelingAanbod, autorisatie: Autorisatie) -> bool:
+    return bool(aanbod.klantcode) and aanbod.klantcode == autorisatie.klantcode and (
+        aanbod.klantnaam == autorisatie.klantnaam
+    )
+
+
+def authenticate(
+    autorisatie: Autorisatie | None, school: SchoolId, client_ip: str | None, *, today: dt.date | None = None
+) -> Toegang:
+    """Check the header against the koppelingen (steps 3–8 above) and return the koppeling it unlocks.
+
+    The body has been parsed before (its school identification is passed in). Raises the UWLR fault that fits;
+    failures that involve a key count towards the lockout.
+    """
+    if autorisatie is None:
+        raise AutorisatieOngeldig("Autorisatieheader is leeg")
+    check_lockout(client_ip, autorisatie.klantcode)
+    if not KoppelingAanbod.objects.filter(
+        klantcode=autorisatie.klantcode, klantnaam=autorisatie.klantnaam
+    ).exclude(klantcode="").exists():
+        raise OngeldigeKlantIdentificatie("De klantnaam en/of klantcode is ongeldig.")
+    koppeling = _find_koppeling(autorisatie.autorisatiesleutel)
+    if koppeling is None:
+        record_failure(client_ip, autorisatie.klantcode)
+        raise AutorisatieOngeldig(ONBEKENDE_SLEUTEL)
+    if not _klant_matches(koppeling.aanbod, autorisatie):
+        record_failure(client_ip, autorisatie.klantcode)
+        raise OngeldigeKlantIdentificatie(
+            "De klantnaam en/of klantcode hoort niet bij deze autorisatiesleutel."
+        )
+    if not _school_matches(koppeling.vestiging, school):
+        record_failure(client_ip, autorisatie.klantcode)
+        raise AutorisatieOngeldig(ONBEKENDE_SLEUTEL)
+    today = today or timezone.localdate()
+    reden = unusable_reason(koppeling, today)
+    if reden:
+        raise AutorisatieOngeldig(reden)
+    clear_failures(client_ip)
+    return Toegang(koppeling)
+
+
+def unusable_reason(koppeling: Koppeling, today: dt.date) -> str:
+    """Why a koppeling whose key matched may not be used now (Dutch, for the partner), or '' when it may."""
+    if koppeling.status == KoppelingStatus.BEEINDIGD:
+        return "De koppeling is door de school beëindigd."
+    if koppeling.status == KoppelingStatus.GEPAUZEERD or not koppeling.code_hmac:
+        return "De koppeling is door de school gepauzeerd."
+    if koppeling.status == KoppelingStatus.WACHT:
+        return "De koppeling wacht nog op bevestiging door de leverancier."
+    if koppeling.status != KoppelingStatus.ACTIEF:
+        return "De koppeling is niet actief."
+    if koppeling.startdatum > today:
+        return f"De koppeling is actief vanaf {koppeling.startdatum:%d-%m-%Y}."
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Issued keys (SchoolOAS)
+
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+
+
+def generate_key(vestiging: Vestiging) -> str:
+    """A fresh autorisatiesleutel: the 6-character school code, a dash and 40 random characters (≈ 230 bits)."""
+    return f"{vestiging.code6}-" + "".join(secrets.choice(_ALPHABET) for _ in range(40))
+
+
+def issue_key(koppeling: Koppeling, user: Any) -> str:
+    """Replace the koppeling's code with a generated autorisatiesleutel and return it (to be shown once).
+
+    Like entering a new verification code, this resumes a paused koppeling. The key is hashed at once; the plain
+    value exists only in the return value.
+    """
+    if koppeling.status == KoppelingStatus.BEEINDIGD:
+        raise ValueError("an ended koppeling gets no key")
+    for _attempt in range(3):
+        key = generate_key(koppeling.vestiging)
+        resumed = koppeling.status == KoppelingStatus.GEPAUZEERD
+        koppeling.code_hmac = code_digest(key)
+        koppeling.code_gewijzigd_op = timezone.now()
+        koppeling.kind = CodeSoort.AUTORISATIESLEUTEL
+        if resumed:
+            needs_confirmation = koppeling.aanbod.bevestiging_vereist and koppeling.bevestigd_op is None
+            koppeling.status = KoppelingStatus.WACHT if needs_confirmation else KoppelingStatus.ACTIEF
+        try:
+            with transaction.atomic():
+                koppeling.save(update_fields=["code_hmac", "code_gewijzigd_op", "kind", "status", "mutatiedatum"])
+                KoppelingEvent.objects.create(
+                    koppeling=koppeling,
+                    soort=KoppelingEvent.Soort.RESUMED if resumed else KoppelingEvent.Soort.ROTATED,
+                    user=user if getattr(user, "pk", None) else None,
+                    wie=(user.get_full_name() or user.get_username()) if getattr(user, "pk", None) else "",
+                    notitie=_("Authorisation key issued"),
+                )
+        except IntegrityError:  # a 230-bit collision: practically impossible, but never reuse a digest
+            continue
+        log.info("uwlr key issued", extra={"koppeling_id": koppeling.pk, "vestiging_id": koppeling.vestiging_id})
+        return key
+    raise RuntimeError("could not issue a unique key")
+
+
+def active_lockouts() -> Any:
+    return UwlrBlokkade.objects.filter(geblokkeerd_tot__gt=timezone.now())
+
+
+__all__ = [
+    "SchoolId", "Toegang", "authenticate", "check_lockout", "record_failure", "issue_key", "generate_key",
+    "unlock", "active_lockouts", "unusable_reason",
+]

@@ -1,0 +1,281 @@
+"""The school's two UWLR SOAP endpoints (Django views).
+
+- `/school/uwlr/leerlinggegevens`: all four Leerlinggegevens operations on one URL (both WSDL ports point here),
+  dispatched on the body root QName (the four request roots are distinct).
+- `/school/uwlr/leerresultaten`: BrengLeerresultaten.
+- `GET …?wsdl` serves the official WSDL with this server's real address; the XSDs it imports are served from
+  `GET …?xsd=<file name>` (copies shipped in `las/uwlr_wsdl/`, so an installed server needs no `../shared`).
+  The served `EDEXML.types.variabel.xsd` has its school-year enumeration (which stops at 2024-2025) widened,
+  otherwise every answer for a current school year would be invalid against the schema we publish.
+
+HTTP rules: POST only (GET only for ?wsdl/?xsd), CSRF-exempt (machine clients, authenticated by the header),
+`Content-Type: text/xml` (SOAP 1.1), body at most `settings.UWLR_MAX_REQUEST_BYTES`.
+SOAPAction: a value (quoted or bare) must be the one the WSDL gives for the body's operation, else
+Client.OngeldigBericht. An absent or empty SOAPAction is accepted (SOAP 1.1 allows `""` to mean "the intent is
+in the body", and some hand-written clients leave it out); the body root decides.
+
+Every answer is logged in `UwlrToegang` (the school's "Laatste uitwisseling"). Faults are SOAP 1.1 faults with
+HTTP 500 and a Dutch explanation in `<detail>`; an unexpected exception becomes Server.InterneFout and is logged
+with its traceback (the autorisatiesleutel is never in a log record: `uwlr.soap.Autorisatie` hides it).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.views.decorators.csrf import csrf_exempt
+
+from las import autorisatie, leerlinggegevens, leerresultaten
+from las.models import Koppeling, UwlrToegang
+from uwlr import leerlinggegevens as lg
+from uwlr import leerresultaten as lr
+from uwlr import soap
+from uwlr.faults import AutorisatieOngeldig, InterneFout, OngeldigBericht, TijdelijkNietBeschikbaar, UwlrFault
+from uwlr.model import Operation
+from uwlr.validation import OngeldigAntwoord
+
+log = logging.getLogger("las.uwlr")
+
+WSDL_DIR = Path(__file__).resolve().parent / "uwlr_wsdl"
+LEERLINGGEGEVENS_WSDL = "UWLR_Leerlinggegevens_v2p2.wsdl"
+LEERRESULTATEN_WSDL = "UWLR_Leerresultaten_v2p2.wsdl"
+BRENG_LEERRESULTATEN = "BrengLeerresultaten"
+
+
+def max_request_bytes() -> int:
+    return int(getattr(settings, "UWLR_MAX_REQUEST_BYTES", 20 * 1024 * 1024))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# WSDL and XSD
+
+
+@functools.cache
+def _file(folder: str, name: str) -> str:
+    return (WSDL_DIR / folder / name).read_text(encoding="utf-8")
+
+
+@functools.cache
+def xsd_names() -> frozenset[str]:
+    return frozenset(p.name for p in (WSDL_DIR / "Schemas").glob("*.xsd"))
+
+
+_LAST_YEAR = '<xs:enumeration value="2024-2025"/>'
+
+
+@functools.cache
+def _xsd_text(name: str) -> str:
+    text = _file("Schemas", name)
+    if name == "EDEXML.types.variabel.xsd":
+        extra = "".join(f'<xs:enumeration value="{y}-{y + 1}"/>' for y in range(2025, 2100))
+        text = text.replace(_LAST_YEAR, _LAST_YEAR + extra)
+    return text
+
+
+def _schema_link(endpoint: str) -> Callable[[re.Match[str]], str]:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1).rsplit("/", 1)[-1]
+        return f'schemaLocation="{endpoint}?xsd={name}"'
+    return replace
+
+
+def wsdl_text(name: str, endpoint: str) -> str:
+    """The WSDL `name` with every service address set to `endpoint` and its imports pointing at `?xsd=`."""
+    text = _file("wsdl", name)
+    text = re.sub(r'location="http://localhost:8080/NOTDEFINEDYET"', f'location="{endpoint}"', text)
+    return re.sub(r'schemaLocation="([^"]+)"', _schema_link(endpoint), text)
+
+
+def xsd_text(name: str, endpoint: str) -> str | None:
+    if name not in xsd_names():
+        return None
+    return re.sub(r'schemaLocation="([^"]+)"', _schema_link(endpoint), _xsd_text(name))
+
+
+def _describe(request: HttpRequest, wsdl: str) -> HttpResponse:
+    endpoint = request.build_absolute_uri(request.path)
+    if "wsdl" in request.GET:
+        return HttpResponse(wsdl_text(wsdl, endpoint), content_type=soap.CONTENT_TYPE)
+    name = request.GET.get("xsd")
+    if name:
+        text = xsd_text(name, endpoint)
+        if text is None:
+            return HttpResponse("Onbekend schema.\n", status=404, content_type="text/plain; charset=utf-8")
+        return HttpResponse(text, content_type=soap.CONTENT_TYPE)
+    return HttpResponseNotAllowed(
+        ["POST"], "Dit is een UWLR SOAP-endpoint: gebruik POST, of ?wsdl voor de WSDL.\n",
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Request handling
+
+
+@dataclass
+class _Log:
+    operatie: str
+    started: float = field(default_factory=time.perf_counter)
+    koppeling: Koppeling | None = None
+    klantcode: str = ""
+    klantnaam: str = ""
+    leerlingen: int = 0
+    leerkrachten: int = 0
+    groepen: int = 0
+    resultaten: int = 0
+    uitkomst: str = ""
+    melding: str = ""
+    skip: bool = False
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The peer address. Behind a reverse proxy, set it to pass the client address as REMOTE_ADDR."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _fault_response(fault: UwlrFault) -> HttpResponse:
+    return HttpResponse(soap.build_fault(fault), status=500, content_type=soap.CONTENT_TYPE)
+
+
+def _read_body(request: HttpRequest) -> bytes:
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if content_type.split(";", 1)[0].strip().lower() != "text/xml":
+        raise OngeldigBericht(
+            f"Content-Type moet text/xml zijn (SOAP 1.1), niet {content_type[:60]!r}."
+        )
+    cap = max_request_bytes()
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > cap:
+        raise OngeldigBericht(f"Het bericht is te groot: maximaal {cap} bytes.")
+    data = request.read(cap + 1)
+    if len(data) > cap:
+        raise OngeldigBericht(f"Het bericht is te groot: maximaal {cap} bytes.")
+    return data
+
+
+def _soap_action(request: HttpRequest) -> str | None:
+    raw = request.META.get("HTTP_SOAPACTION")
+    if raw is None:
+        return None
+    value = raw.strip().strip('"').strip()
+    return value or None
+
+
+def _write_log(request: HttpRequest, entry: _Log) -> None:
+    if entry.skip:
+        return
+    try:
+        UwlrToegang.objects.create(
+            koppeling=entry.koppeling, operatie=entry.operatie[:40], klantcode=entry.klantcode[:64],
+            klantnaam=entry.klantnaam[:64], leerlingen=entry.leerlingen, leerkrachten=entry.leerkrachten,
+            groepen=entry.groepen, resultaten=entry.resultaten, uitkomst=entry.uitkomst[:64],
+            melding=entry.melding[:300], client_ip=client_ip(request),
+            duur_ms=int((time.perf_counter() - entry.started) * 1000),
+        )
+    except Exception:
+        # The partner's answer must not depend on the access log; the failure itself is logged.
+        log.exception("uwlr access log write failed")
+
+
+def _handle(request: HttpRequest, entry: _Log, work: Callable[[bytes, _Log], bytes]) -> HttpResponse:
+    try:
+        body = work(_read_body(request), entry)
+    except UwlrFault as fault:
+        entry.uitkomst, entry.melding = fault.code, fault.detail or fault.faultstring
+        if isinstance(fault, TijdelijkNietBeschikbaar):
+            entry.skip = True  # a locked-out caller: the lockout row records it, don't let it flood the log
+        response = _fault_response(fault)
+    except OngeldigAntwoord as exc:
+        log.error("uwlr answer failed our own checks", extra={"problemen": exc.problemen[:20],
+                                                              "koppeling_id": getattr(entry.koppeling, "pk", None)})
+        fault = InterneFout("Er is een fout opgetreden bij het samenstellen van de leerlinggegevens.")
+        entry.uitkomst, entry.melding = fault.code, fault.detail or ""
+        response = _fault_response(fault)
+    except Exception:
+        log.exception("uwlr request failed", extra={"operatie": entry.operatie,
+                                                    "koppeling_id": getattr(entry.koppeling, "pk", None)})
+        fault = InterneFout("Er is een onverwachte fout opgetreden; probeer het later opnieuw.")
+        entry.uitkomst, entry.melding = fault.code, fault.detail or ""
+        response = _fault_response(fault)
+    else:
+        response = HttpResponse(body, content_type=soap.CONTENT_TYPE)
+    _write_log(request, entry)
+    return response
+
+
+def _header(envelope: soap.Envelope, entry: _Log) -> soap.Autorisatie:
+    aut = envelope.autorisatie
+    if aut is None:
+        raise AutorisatieOngeldig("Autorisatieheader is leeg")
+    entry.klantcode, entry.klantnaam = aut.klantcode, aut.klantnaam
+    return aut
+
+
+def _leerlinggegevens(request: HttpRequest, data: bytes, entry: _Log) -> bytes:
+    envelope = soap.parse_request(data, max_bytes=max_request_bytes())
+    aut = _header(envelope, entry)
+    operation = lg.operation_for(envelope.body)
+    if operation is not None:
+        entry.operatie = operation.value
+    action = _soap_action(request)
+    if action is not None and operation is not None and Operation.from_soap_action(action) is not operation:
+        raise OngeldigBericht(
+            f"SOAPAction '{action[:100]}' hoort niet bij het bericht '{operation.request_root}'; "
+            f"verwacht '{operation.soap_action}'."
+        )
+    verzoek = lg.parse_request(envelope.body, operation)
+    school = autorisatie.SchoolId(verzoek.brincode, verzoek.dependancecode, verzoek.schoolkey)
+    toegang = autorisatie.authenticate(aut, school, client_ip(request))
+    entry.koppeling = toegang.koppeling
+    antwoord = leerlinggegevens.serve(toegang.koppeling, verzoek)
+    entry.uitkomst = antwoord.uitkomst
+    entry.leerlingen, entry.leerkrachten, entry.groepen = antwoord.leerlingen, antwoord.leerkrachten, antwoord.groepen
+    return antwoord.body
+
+
+def _leerresultaten(request: HttpRequest, data: bytes, entry: _Log) -> bytes:
+    envelope = soap.parse_request(data, max_bytes=max_request_bytes())
+    aut = _header(envelope, entry)
+    action = _soap_action(request)
+    if action is not None and action != BRENG_LEERRESULTATEN:
+        raise OngeldigBericht(f"SOAPAction '{action[:100]}' is onbekend; verwacht '{BRENG_LEERRESULTATEN}'.")
+    verzoek = lr.parse_request(envelope.body)
+    s = verzoek.school
+    dependance = None if s.dependancecode in (None, "00") else s.dependancecode
+    school = autorisatie.SchoolId(s.brincode, dependance, s.schoolkey)
+    toegang = autorisatie.authenticate(aut, school, client_ip(request))
+    entry.koppeling = toegang.koppeling
+    opgeslagen = leerresultaten.store(toegang.koppeling, verzoek)
+    entry.uitkomst = "ok"
+    entry.leerlingen, entry.resultaten = opgeslagen.leerlingen, opgeslagen.resultaten
+    entry.melding = f"{opgeslagen.nieuw} nieuw, {opgeslagen.resultaten - opgeslagen.nieuw} bijgewerkt"
+    return soap.envelope(lr.build_bevestiging())
+
+
+@csrf_exempt
+def leerlinggegevens_endpoint(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _describe(request, LEERLINGGEGEVENS_WSDL)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    return _handle(request, _Log("Leerlinggegevens"), lambda data, entry: _leerlinggegevens(request, data, entry))
+
+
+@csrf_exempt
+def leerresultaten_endpoint(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _describe(request, LEERRESULTATEN_WSDL)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    return _handle(request, _Log(BRENG_LEERRESULTATEN), lambda data, entry: _leerresultaten(request, data, entry))
