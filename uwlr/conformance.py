@@ -302,10 +302,22 @@ class Checker:
             _shown(errors) if errors else "geldig",
             ms,
         )
+        # The XSD declares unique keys but no validator enforces them (unprefixed selectors); check them on the
+        # raw answer, so that they are reported even when the parser stops at an earlier problem.
+        duplicates = _identity_problems(body)
+        self.add(
+            Status.FAIL if duplicates else Status.PASS,
+            label,
+            "unieke keys",
+            "elke key en eckid één keer",
+            _shown(duplicates) if duplicates else "geen dubbele",
+            ms,
+        )
         try:
             antwoord = leerlinggegevens.parse_answer(body, operation, xsdversie=verzoek.xsdversie)
         except OngeldigAntwoord as exc:
-            self.add(Status.FAIL, label, "regels", "geldige gegevens (uwlr.validation)", _shown(exc.problemen), ms)
+            problems = [p for p in exc.problemen if not p.startswith("dubbele ")] or ["alleen dubbele keys"]
+            self.add(Status.FAIL, label, "regels", "geldige gegevens (uwlr.validation)", _shown(problems), ms)
             return _RawStructure(_raw_group_refs(body)) if operation is Operation.HAAL_STRUCTUUR else None
         if isinstance(antwoord, GeenWijzigingen) and verzoek.laatstontvangengegevens is None:
             self.add(
@@ -601,6 +613,21 @@ def _raw_group_refs(body: etree._Element) -> list[GroepRef]:
             elif child.tag == _LG + "samengestelde_groep":
                 refs.append(GroepRef(key, samengesteld=True))
     return refs
+
+
+def _identity_problems(body: etree._Element) -> list[str]:
+    """Duplicate record keys and eckids in an answer, in the words of `uwlr.validation.referential_problems`."""
+    seen: dict[tuple[str, str, str], int] = {}
+    for data in body:
+        for block in data:
+            for record in block:
+                local = str(record.tag).rsplit("}", 1)[-1]
+                label = "groep" if local == "samengestelde_groep" else local
+                for attribute in ("key", "eckid"):
+                    value = record.get(attribute)
+                    if value:
+                        seen[(attribute, label, value)] = seen.get((attribute, label, value), 0) + 1
+    return [f"dubbele {attribute} {value!r} bij {label}" for (attribute, label, value), n in seen.items() if n > 1]
 
 
 def _find_fault(content: bytes) -> tuple[etree._Element | None, str]:
