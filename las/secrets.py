@@ -12,17 +12,21 @@ import hashlib
 import hmac
 
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 
+@sensitive_variables("pepper", "code")
 def _digest(pepper: str, code: str) -> str:
     return hmac.new(pepper.encode(), code.encode(), hashlib.sha256).hexdigest()
 
 
+@sensitive_variables("code")
 def code_digest(code: str) -> str:
     """The digest stored for `code` under the current pepper (64 lower-case hex characters)."""
     return _digest(settings.KEY_PEPPER, code)
 
 
+@sensitive_variables("code")
 def code_digests(code: str) -> list[str]:
     """Digests of `code` under the current pepper first, then every previous pepper still accepted.
 
@@ -33,6 +37,7 @@ def code_digests(code: str) -> list[str]:
     return [_digest(pepper, code) for pepper in peppers]
 
 
+@sensitive_variables("code")
 def verify_code(code: str, stored_digest: str | None) -> bool:
     """Constant-time check of `code` against a stored digest (any accepted pepper)."""
     if not stored_digest:

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from las.models import (
     CodeSoort,
@@ -73,6 +74,7 @@ def _save_code(koppeling: Koppeling, fields: list[str]) -> None:
         raise
 
 
+@sensitive_variables("code")
 def activate(
     *, vestiging: Vestiging, aanbod: KoppelingAanbod, user: Any, naam: str, startdatum: dt.date, code: str,
     confirm_url_builder: Any = None,
@@ -93,6 +95,7 @@ def activate(
     return koppeling
 
 
+@sensitive_variables("code")
 def rotate(koppeling: Koppeling, code: str, user: Any) -> None:
     """Replace the code. A paused koppeling resumes (to Actief, or back to waiting if never confirmed)."""
     resumed = koppeling.status == KoppelingStatus.GEPAUZEERD

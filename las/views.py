@@ -11,10 +11,12 @@ from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods
 
 from las import services
 from las.catalogus import voorwaarden_path
+from las.debug import SecretMaskingFilter
 from las.forms import ActiverenForm, BewerkenForm
 from las.models import Koppeling, KoppelingAanbod, KoppelingStatus, KoppelingType, Vestiging
 from las.permissions import vestiging_for_user_or_404, vestigingen_for
@@ -75,9 +77,12 @@ def overzicht(request: HttpRequest, code6: str) -> HttpResponse:
     })
 
 
+@sensitive_post_parameters("verificatiecode")
+@sensitive_variables("data", "form")
 @login_required
 @require_http_methods(["GET", "POST"])
 def activeren(request: HttpRequest, code6: str, slug: str) -> HttpResponse:
+    request.exception_reporter_filter = SecretMaskingFilter()  # type: ignore[attr-defined]
     vestiging = vestiging_for_user_or_404(request.user, code6)
     aanbod = get_object_or_404(KoppelingAanbod.objects.select_related("type"), slug=slug, beschikbaar=True)
     bestaand = vestiging.koppelingen.lopend().filter(aanbod=aanbod).first()
@@ -119,9 +124,12 @@ def detail(request: HttpRequest, code6: str, pk: int) -> HttpResponse:
     })
 
 
+@sensitive_post_parameters("verificatiecode")
+@sensitive_variables("code", "form")
 @login_required
 @require_http_methods(["GET", "POST"])
 def bewerken(request: HttpRequest, code6: str, pk: int) -> HttpResponse:
+    request.exception_reporter_filter = SecretMaskingFilter()  # type: ignore[attr-defined]
     vestiging = vestiging_for_user_or_404(request.user, code6)
     koppeling = _koppeling_or_404(vestiging, pk)
     if koppeling.status == KoppelingStatus.BEEINDIGD:

@@ -277,3 +277,25 @@ def test_plain_code_is_nowhere_in_database_or_logs(anna: Client, cast: Cast, cap
         dump = record.getMessage() + repr(vars(record))
         assert not any(code in dump for code in codes), record
     assert not any(code in m.body for m in mail.outbox for code in codes)
+
+
+def test_error_pages_and_logs_mask_the_code(cast: Cast, settings, monkeypatch, caplog) -> None:
+    """If activation crashes half-way, neither the debug error page nor the error log shows the code."""
+    from django.views.decorators.debug import sensitive_variables
+
+    settings.DEBUG = True
+
+    @sensitive_variables()
+    def boom(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("storage unavailable")
+
+    monkeypatch.setattr("las.secrets._digest", boom)
+    client = Client(raise_request_exception=False)
+    client.force_login(cast.anna_school_a)
+    response = activate(client)
+    assert response.status_code == 500
+    page = response.content.decode()
+    assert "storage unavailable" in page and "verificatiecode" in page  # it is the real debug page
+    assert GOOD not in page
+    assert caplog.records and not any(GOOD in r.getMessage() + repr(vars(r)) for r in caplog.records)
+    assert not Koppeling.objects.exists()
