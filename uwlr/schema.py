@@ -16,8 +16,8 @@ from pathlib import Path
 
 from lxml import etree
 
-#: Unchanged copies of the official Leerlinggegevens XSDs (and their includes), shipped as package data so that
-#: an installed `koppelpunt` (the conformance checker) can validate without the reference folder.
+#: Unchanged copies of the official Leerlinggegevens and Leerresultaten XSDs (and what they include), shipped as
+#: package data so that an installed `koppelpunt` (the conformance checker) validates without the reference folder.
 PACKAGED_SCHEMAS = Path(__file__).resolve().with_name("schemas")
 
 LEERLINGGEGEVENS_XSD = "UWLR_Leerlinggegevens_v2p2.xsd"
