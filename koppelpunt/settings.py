@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "koppelpunt",
     "las",
     "ea",
+    "sync",
 ]
 
 MIDDLEWARE = [
@@ -212,8 +213,11 @@ def _huey() -> dict[str, object]:
     immediate = _bool("KOPPELPUNT_QUEUE_IMMEDIATE", False)
     if url.startswith("redis://"):
         return {"huey_class": "huey.RedisHuey", "name": "koppelpunt", "url": url, "immediate": immediate}
+    if url.startswith(("postgres://", "postgresql://")):
+        # huey's own PostgreSQL storage (tables huey_*; LISTEN/NOTIFY wakes the workers).
+        return {"huey_class": "huey.PostgresHuey", "name": "koppelpunt", "dsn": url, "immediate": immediate}
     if url and not url.startswith("sqlite://"):
-        raise ImproperlyConfigured(f"KOPPELPUNT_QUEUE_URL must be redis://… or sqlite://…, not {url!r}")
+        raise ImproperlyConfigured(f"KOPPELPUNT_QUEUE_URL must be redis://…, postgres://… or sqlite://…, not {url!r}")
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     path = url.removeprefix("sqlite://") or str(DATA_DIR / "queue.sqlite3")
     return {"huey_class": "huey.SqliteHuey", "name": "koppelpunt", "filename": path, "immediate": immediate}

@@ -1,0 +1,756 @@
+"""The nightly sync and the results flow: planning, claiming, doing and finishing jobs.
+
+Everything a worker needs is here, so the same code runs in a huey worker (`sync.tasks`), in
+`koppelpunt sync` (in-process) and in the demo's background thread. Every function is safe to call from any
+number of processes at once: a job is taken with a conditional UPDATE and finished only by the holder of its
+claim token.
+
+One school's sync:
+1. pull the school from its LAS with `laatstontvangengegevens` (the time the data now in the application was
+   fetched); `geenwijzigingen` → done, nothing touched;
+2. stage + reconcile with the import engine of the wizard (`ea.importer`);
+3. apply automatically when every change links automatically, unless more than the school's hold share of its
+   pupils would change or be deactivated (the sync hold); otherwise keep the import pending and e-mail the school's
+   admins a link to the wizard.
+A LAS that is down or answers a Server fault is retried with exponential backoff; a Client fault (wrong key,
+connection ended at the school…) is not retried: the service desk sees it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mass_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from ea import importer
+from ea import koppelen as ea_koppelen
+from ea.importer.reconcile import SUGGESTIE
+from ea.models import (
+    Besluit,
+    ImportRun,
+    LasKoppeling,
+    Leerling,
+    School,
+    StagedGroep,
+    StagedLeerkracht,
+    StagedLeerling,
+)
+from sync import conf
+from sync.models import ResultPush, SyncInstelling, SyncNacht, SyncRun, Toets, ToetsResultaat, claim_token
+from uwlr import faults, leerresultaten, model, soap
+from uwlr.client import SchoolId, UwlrClient
+from uwlr.validation import OngeldigAntwoord
+
+log = logging.getLogger(__name__)
+
+_WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def worker_naam() -> str:
+    return f"{_WORKER}:{threading.get_ident() % 100000}"
+
+
+class ClaimVerloren(Exception):
+    """This worker's claim was taken back (its lease ran out): its work must not be written."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Dispatch: how a job id reaches a worker. Replaced in tests; the default sends a huey message after commit.
+
+
+def _huey_dispatch(kind: str, pk: int, delay: float | None) -> None:
+    from sync import tasks
+
+    task = tasks.sync_task if kind == "sync" else tasks.push_task
+    if delay and delay > 0:
+        task.schedule((pk,), delay=delay)
+    else:
+        task(pk)
+
+
+dispatch: Callable[[str, int, float | None], None] = _huey_dispatch
+
+
+def _enqueue(kind: str, ids: Sequence[int], delay: float | None = None) -> None:
+    if not ids:
+        return
+    model_cls = SyncRun if kind == "sync" else ResultPush
+    model_cls.objects.filter(pk__in=list(ids)).update(enqueued_at=timezone.now())
+
+    def send() -> None:
+        for pk in ids:
+            try:
+                dispatch(kind, pk, delay)
+            except Exception:  # the job stays planned in our table; the scheduler's sweep sends it again
+                log.exception("could not enqueue %s %s", kind, pk)
+
+    transaction.on_commit(send)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Settings per connection
+
+
+def instelling(school: School | int) -> SyncInstelling:
+    school_id = school if isinstance(school, int) else school.pk
+    obj, _ = SyncInstelling.objects.get_or_create(school_id=school_id)
+    return obj
+
+
+def actieve_koppelingen() -> Any:
+    return LasKoppeling.objects.filter(status=LasKoppeling.GOEDGEKEURD).select_related("las_type", "school")
+
+
+def _vandaag(now: dt.datetime | None = None) -> dt.date:
+    return timezone.localtime(now or timezone.now()).date()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Planning
+
+
+def plan_nacht(datum: dt.date | None = None, *, enqueue: bool = True) -> list[int]:
+    """Plan the night's sync of every approved connection (not paused, sync on) and the results pushes.
+    Idempotent: a school already planned for this night, or with an unfinished run, is left alone."""
+    datum = datum or _vandaag()
+    pauzes = {i.school_id: i for i in SyncInstelling.objects.all()}
+    ids: list[int] = []
+    for koppeling in actieve_koppelingen().order_by("pk"):
+        inst = pauzes.get(koppeling.school_id)
+        if inst is not None and (not inst.actief or inst.gepauzeerd(datum)):
+            continue
+        try:
+            with transaction.atomic():
+                run = SyncRun.objects.create(
+                    school_id=koppeling.school_id, koppeling=koppeling, nacht=datum, aanleiding=SyncRun.NACHT
+                )
+        except IntegrityError:
+            continue
+        ids.append(run.pk)
+    if enqueue:
+        _enqueue("sync", ids)
+    plan_pushes(enqueue=enqueue)
+    log.info("night %s planned: %d syncs", datum, len(ids))
+    return ids
+
+
+def plan_handmatig(school_ids: Iterable[int] | None = None, *, enqueue: bool = False) -> list[int]:
+    """`koppelpunt sync`: a run now for these schools (all approved connections when None). A school with an
+    unfinished run keeps that one (its id is returned), so a manual sync never runs next to the nightly one."""
+    qs = actieve_koppelingen().order_by("school_id")
+    if school_ids is not None:
+        qs = qs.filter(school_id__in=list(school_ids))
+    ids: list[int] = []
+    nieuw: list[int] = []
+    for koppeling in qs:
+        try:
+            with transaction.atomic():
+                run = SyncRun.objects.create(
+                    school_id=koppeling.school_id,
+                    koppeling=koppeling,
+                    nacht=_vandaag(),
+                    aanleiding=SyncRun.HANDMATIG,
+                )
+            nieuw.append(run.pk)
+            ids.append(run.pk)
+        except IntegrityError:
+            bestaand = SyncRun.objects.filter(school_id=koppeling.school_id, state__in=SyncRun.ACTIVE).first()
+            if bestaand is not None:
+                ids.append(bestaand.pk)
+    if enqueue:
+        _enqueue("sync", nieuw)
+    return ids
+
+
+def _pushbare_resultaten(school_id: int) -> Any:
+    return ToetsResultaat.objects.filter(school_id=school_id, push__isnull=True, afgeleverd_op__isnull=True).exclude(
+        leerling__extern_key=""
+    )
+
+
+def plan_pushes(school_ids: Iterable[int] | None = None, *, enqueue: bool = True) -> list[int]:
+    """Put every school's new results (of pupils the LAS knows) in a push, one unfinished push per school."""
+    scholen = ToetsResultaat.objects.filter(push__isnull=True, afgeleverd_op__isnull=True)
+    if school_ids is not None:
+        scholen = scholen.filter(school_id__in=list(school_ids))
+    school_set = set(scholen.values_list("school_id", flat=True).distinct())
+    koppelingen = {k.school_id: k for k in actieve_koppelingen().filter(school_id__in=school_set)}
+    batch = conf.get("KOPPELPUNT_PUSH_BATCH")
+    ids: list[int] = []
+    for school_id in sorted(koppelingen):
+        try:
+            with transaction.atomic():
+                push = ResultPush.objects.create(school_id=school_id, koppeling=koppelingen[school_id])
+                pks = list(_pushbare_resultaten(school_id).order_by("pk").values_list("pk", flat=True)[:batch])
+                if not pks:
+                    raise _Leeg
+                n = ToetsResultaat.objects.filter(pk__in=pks, push__isnull=True).update(push=push)
+                ResultPush.objects.filter(pk=push.pk).update(aantal=n)
+        except (IntegrityError, _Leeg):
+            continue
+        ids.append(push.pk)
+    if enqueue:
+        _enqueue("push", ids)
+    return ids
+
+
+class _Leeg(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Claims
+
+
+def claim(model_cls: type[SyncRun] | type[ResultPush], pk: int, worker: str) -> str | None:
+    """Take job `pk` if it is waiting and due: returns the claim token, or None when another worker has it,
+    it is finished, or it is not due yet."""
+    now = timezone.now()
+    token = claim_token(worker)
+    waiting = SyncRun.PLANNED if model_cls is SyncRun else ResultPush.QUEUED
+    taken = model_cls.objects.filter(pk=pk, state=waiting, not_before__lte=now).update(
+        state=model_cls.CLAIMED, worker=token, claimed_at=now, heartbeat_at=now, attempts=F("attempts") + 1
+    )
+    return token if taken == 1 else None
+
+
+def _fenced(model_cls: type[SyncRun] | type[ResultPush], pk: int, token: str, **fields: Any) -> bool:
+    """Write fields only while `token` still holds the claim; False when the claim was lost."""
+    return model_cls.objects.filter(pk=pk, worker=token, state__in=model_cls.BUSY).update(**fields) == 1
+
+
+def heartbeat(model_cls: type[SyncRun] | type[ResultPush], pk: int, token: str, **fields: Any) -> None:
+    if not _fenced(model_cls, pk, token, heartbeat_at=timezone.now(), **fields):
+        raise ClaimVerloren(f"{model_cls.__name__} {pk}")
+
+
+def reclaim_stale(now: dt.datetime | None = None) -> int:
+    """Take back claims whose heartbeat stopped longer than the lease ago (a killed worker): the job is planned
+    again, or marked failed when it has used all its attempts. Returns the number of jobs taken back."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=conf.get("KOPPELPUNT_SYNC_LEASE_SECONDS"))
+    total = 0
+    for model_cls, waiting, max_attempts in (
+        (SyncRun, SyncRun.PLANNED, conf.get("KOPPELPUNT_SYNC_MAX_ATTEMPTS")),
+        (ResultPush, ResultPush.QUEUED, conf.get("KOPPELPUNT_PUSH_MAX_ATTEMPTS")),
+    ):
+        stale = model_cls.objects.filter(state__in=model_cls.BUSY, heartbeat_at__lt=cutoff)
+        total += stale.filter(attempts__gte=max_attempts).update(
+            state=model_cls.FAILED,
+            finished_at=now,
+            fout="De verwerking stopte onverwacht (de worker is gestopt) en is te vaak opnieuw geprobeerd.",
+        )
+        ids = list(stale.values_list("pk", flat=True))
+        n = model_cls.objects.filter(pk__in=ids, state__in=model_cls.BUSY, heartbeat_at__lt=cutoff).update(
+            state=waiting, worker="", not_before=now, enqueued_at=None
+        )
+        if n:
+            log.warning("took back %d stale %s claims", n, model_cls.__name__)
+        total += n
+    return total
+
+
+def requeue_due(now: dt.datetime | None = None) -> int:
+    """Send due jobs to the queue again when their message may have been lost (never sent, or long ago)."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=conf.get("KOPPELPUNT_REQUEUE_SECONDS"))
+    count = 0
+    for kind, model_cls, waiting in (("sync", SyncRun, SyncRun.PLANNED), ("push", ResultPush, ResultPush.QUEUED)):
+        due = model_cls.objects.filter(state=waiting, not_before__lte=now).filter(
+            Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff)
+        )
+        ids = list(due.values_list("pk", flat=True)[:5000])
+        _enqueue(kind, ids)
+        count += len(ids)
+    return count
+
+
+def nacht_is_aan_de_beurt(now: dt.datetime | None = None) -> dt.date | None:
+    local = timezone.localtime(now or timezone.now())
+    return local.date() if local.time() >= conf.sync_time() else None
+
+
+def volgende_sync(school: School, now: dt.datetime | None = None) -> dt.datetime | None:
+    """When the scheduler will next plan this school's sync (None when its sync is off)."""
+    inst = instelling(school)
+    if not inst.actief:
+        return None
+    local = timezone.localtime(now or timezone.now())
+    datum = local.date()
+    if SyncNacht.objects.filter(datum=datum, voltooid=True).exists() or local.time() >= conf.sync_time():
+        datum += dt.timedelta(days=1)
+    for _ in range(400):
+        if not inst.gepauzeerd(datum):
+            break
+        datum += dt.timedelta(days=1)
+    return timezone.make_aware(dt.datetime.combine(datum, conf.sync_time()))
+
+
+def tick(now: dt.datetime | None = None) -> dict[str, int]:
+    """The scheduler's minute: plan tonight once the sync time has passed (catching up a missed night), take back
+    stale claims, and re-send jobs whose queue message was lost. Safe to run in several processes at once."""
+    now = now or timezone.now()
+    gepland = 0
+    datum = nacht_is_aan_de_beurt(now)
+    if datum is not None:
+        nacht, _ = SyncNacht.objects.get_or_create(datum=datum)
+        if not nacht.voltooid:
+            gepland = len(plan_nacht(datum))
+            SyncNacht.objects.filter(pk=nacht.pk).update(voltooid=True)
+    teruggenomen = reclaim_stale(now)
+    opnieuw = requeue_due(now)
+    return {"gepland": gepland, "teruggenomen": teruggenomen, "opnieuw": opnieuw}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One school's sync
+
+
+def _autorisatie(koppeling: LasKoppeling) -> soap.Autorisatie:
+    return soap.Autorisatie(
+        autorisatiesleutel=koppeling.autorisatiesleutel, klantcode=koppeling.klantcode, klantnaam=koppeling.klantnaam
+    )
+
+
+def _school_id(koppeling: LasKoppeling) -> SchoolId:
+    if koppeling.schoolkey:
+        return SchoolId(schoolkey=koppeling.schoolkey)
+    dep = koppeling.dependancecode if koppeling.dependancecode not in ("", "00") else None
+    return SchoolId(koppeling.brincode, dep)
+
+
+def _delta_sleutel(koppeling: LasKoppeling) -> str:
+    return "|".join(
+        [str(koppeling.pk), koppeling.schooljaar, koppeling.brincode, koppeling.dependancecode, koppeling.schoolkey]
+    )
+
+
+def _client(koppeling: LasKoppeling) -> UwlrClient:
+    las_type = koppeling.las_type
+    return UwlrClient(
+        las_type.leerlinggegevens_adres or None,
+        las_type.leerresultaten_adres or None,
+        _autorisatie(koppeling),
+        ea_koppelen.transport_factory(),
+        float(conf.get("KOPPELPUNT_LAS_TIMEOUT")),
+    )
+
+
+def _close(client: UwlrClient) -> None:
+    close = getattr(client.transport, "close", None)
+    if callable(close):
+        close()
+
+
+def _is_tijdelijk(exc: BaseException) -> bool:
+    """Worth trying again later: the LAS could not be reached or had a problem of its own."""
+    if isinstance(exc, faults.TransportError):
+        return True
+    return isinstance(exc, faults.UwlrFault) and not exc.is_client_fault
+
+
+@dataclass
+class _Uitkomst:
+    state: str
+    uitkomst: str = ""
+    fout: str = ""
+    resultaat: dict[str, Any] | None = None
+    import_run: ImportRun | None = None
+    al_geschreven: bool = False  # the end state was written together with the import
+
+
+def execute_run(run_id: int, worker: str | None = None) -> str | None:
+    """Claim and do one sync. Returns its end state, or None when this worker did not get it. Never raises
+    for a problem of the school: that ends in the run's state (one school's failure never stops the others)."""
+    worker = worker or worker_naam()
+    token = claim(SyncRun, run_id, worker)
+    if token is None:
+        return None
+    run = SyncRun.objects.select_related("koppeling__las_type", "school").get(pk=run_id)
+    try:
+        heartbeat(SyncRun, run.pk, token, state=SyncRun.RUNNING)
+        uitkomst = _sync(run, token)
+    except ClaimVerloren:
+        log.warning("sync %s: claim lost, work discarded", run_id)
+        return None
+    except Exception as exc:
+        if _is_tijdelijk(exc):
+            return _opnieuw_of_mislukt(run, token, exc)
+        if isinstance(exc, faults.UwlrFault | OngeldigAntwoord | faults.TransportError):
+            fout = ea_koppelen.melding_voor(exc, run.koppeling)
+        elif isinstance(exc, importer.ImportFout):
+            fout = str(exc)
+        else:
+            log.exception("sync %s of school %s failed", run_id, run.school_id)
+            fout = "Er ging iets mis bij het verwerken (interne fout); de klantenservice is gewaarschuwd."
+        uitkomst = _Uitkomst(SyncRun.FAILED, fout=fout)
+    if not uitkomst.al_geschreven and not _fenced(
+        SyncRun,
+        run.pk,
+        token,
+        state=uitkomst.state,
+        uitkomst=uitkomst.uitkomst,
+        fout=uitkomst.fout,
+        resultaat=uitkomst.resultaat or {},
+        import_run=uitkomst.import_run,
+        finished_at=timezone.now(),
+    ):
+        log.warning("sync %s: claim lost before finishing", run_id)
+        return None
+    log.info("sync %s of school %s: %s", run_id, run.school_id, uitkomst.state)
+    return uitkomst.state
+
+
+def _opnieuw_of_mislukt(run: SyncRun, token: str, exc: BaseException) -> str | None:
+    fresh = SyncRun.objects.get(pk=run.pk)
+    fout = ea_koppelen.melding_voor(exc, run.koppeling)
+    if fresh.attempts >= conf.get("KOPPELPUNT_SYNC_MAX_ATTEMPTS"):
+        ok = _fenced(SyncRun, run.pk, token, state=SyncRun.FAILED, fout=fout, finished_at=timezone.now())
+        return SyncRun.FAILED if ok else None
+    wait = conf.backoff(fresh.attempts)
+    ok = _fenced(SyncRun, run.pk, token, state=SyncRun.PLANNED, worker="", fout=fout, not_before=timezone.now() + wait)
+    if ok:
+        _enqueue("sync", [run.pk], delay=wait.total_seconds())
+        log.info("sync %s: LAS not available (%s), again in %s", run.pk, type(exc).__name__, wait)
+        return SyncRun.PLANNED
+    return None
+
+
+def _open_import(school_id: int) -> ImportRun | None:
+    return ImportRun.objects.filter(school_id=school_id, state=ImportRun.STAGED).order_by("-created_at").first()
+
+
+def _handwerk(ir: ImportRun) -> bool:
+    """Did a person start or touch this pending import? Then it is theirs and the sync leaves it alone."""
+    if ir.created_by_id is not None:
+        return True
+    return any(
+        m.objects.filter(run=ir, handmatig=True).exists() for m in (StagedGroep, StagedLeerkracht, StagedLeerling)
+    )
+
+
+def _sync(run: SyncRun, token: str) -> _Uitkomst:
+    koppeling = run.koppeling
+    if koppeling is None or koppeling.status != LasKoppeling.GOEDGEKEURD:
+        return _Uitkomst(SyncRun.FAILED, fout="Deze koppeling is niet meer actief; er is niets opgehaald.")
+    inst = instelling(run.school_id)
+    open_run = _open_import(run.school_id)
+    if open_run is not None and _handwerk(open_run):
+        return _Uitkomst(
+            SyncRun.NEEDS_PERSON,
+            fout="Er staat nog een import open die een beheerder moet afronden; er is niets opgehaald.",
+            import_run=open_run,
+        )
+    since = inst.laatst_ontvangen if inst.delta_sleutel == _delta_sleutel(koppeling) else None
+    opgehaald = timezone.now()
+    client = _client(koppeling)
+    try:
+        antwoord = client.haal_school(
+            _school_id(koppeling),
+            koppeling.schooljaar,
+            getrapt=koppeling.las_type.getrapt,
+            xsdversie=koppeling.las_type.xsdversie,
+            laatstontvangengegevens=timezone.localtime(since) if since else None,
+        )
+    finally:
+        _close(client)
+    heartbeat(SyncRun, run.pk, token)
+    if isinstance(antwoord, model.GeenWijzigingen):
+        if open_run is not None:  # last night's changes still wait for an admin
+            return _Uitkomst(SyncRun.NEEDS_PERSON, uitkomst=SyncRun.GEEN_WIJZIGINGEN, import_run=open_run)
+        return _Uitkomst(SyncRun.APPLIED, uitkomst=SyncRun.GEEN_WIJZIGINGEN)
+    if not isinstance(antwoord, model.Leerlinggegevens) or not antwoord.leerlingen:
+        return _Uitkomst(
+            SyncRun.FAILED,
+            fout=f"Het LAS heeft geen leerlingen voor deze school en schooljaar {koppeling.schooljaar}. "
+            "Controleer de BRIN-code en het schooljaar van de koppeling.",
+        )
+    if open_run is not None:  # an earlier automatic import nobody looked at: fresh data replaces it
+        importer.afbreken(open_run)
+    ir = importer.stage(run.school, antwoord, koppeling=koppeling, schooljaar=koppeling.schooljaar)
+    heartbeat(SyncRun, run.pk, token)
+    return _beslis(run, token, inst, koppeling, ir, opgehaald)
+
+
+def _telling(ir: ImportRun) -> dict[str, int]:
+    """Records that need a person: new ones (nothing to link to) and proposals (same name, to be confirmed)."""
+    telling: dict[str, int] = {}
+    for soort, m in (("groepen", StagedGroep), ("leerkrachten", StagedLeerkracht), ("leerlingen", StagedLeerling)):
+        telling[soort] = m.objects.filter(run=ir).filter(Q(besluit=Besluit.NIEUW) | Q(reden=SUGGESTIE)).count()
+    return telling
+
+
+def _beslis(
+    run: SyncRun, token: str, inst: SyncInstelling, koppeling: LasKoppeling, ir: ImportRun, opgehaald: dt.datetime
+) -> _Uitkomst:
+    telling = _telling(ir)
+    samenvatting = importer.samenvatting(ir)
+    resultaat: dict[str, Any] = {"handwerk": telling}
+    for soort in ("groepen", "leerkrachten", "leerlingen"):
+        resultaat[soort] = {k: samenvatting[soort][k] for k in ("nieuw", "te_wijzigen", "ongewijzigd", "niet")}
+    resultaat["te_deactiveren"] = samenvatting["te_deactiveren"]
+    if any(telling.values()):
+        _mail(ir, "niet_automatisch", {"telling": telling})
+        return _Uitkomst(SyncRun.NEEDS_PERSON, resultaat=resultaat, import_run=ir)
+    actief = Leerling.objects.filter(school_id=run.school_id, actief=True).count()
+    geraakt = samenvatting["leerlingen"]["te_wijzigen"] + samenvatting["te_deactiveren"]
+    aandeel = 100.0 * geraakt / actief if actief else 0.0
+    resultaat["aandeel"] = round(aandeel, 1)
+    if actief and aandeel > inst.hold_percentage:
+        _mail(ir, "vastgehouden", {"aandeel": round(aandeel), "drempel": inst.hold_percentage, "geraakt": geraakt})
+        return _Uitkomst(
+            SyncRun.HELD,
+            fout=f"Vastgehouden: {geraakt} van de {actief} leerlingen ({aandeel:.0f}%) zouden wijzigen of "
+            f"gedeactiveerd worden; de grens is {inst.hold_percentage}%.",
+            resultaat=resultaat,
+            import_run=ir,
+        )
+    with transaction.atomic():
+        geschreven = importer.apply(ir)
+        # Finish inside the import's transaction: a worker whose claim was taken back writes nothing at all.
+        if not _fenced(
+            SyncRun,
+            run.pk,
+            token,
+            state=SyncRun.APPLIED,
+            uitkomst=SyncRun.BIJGEWERKT if any(geschreven.values()) else SyncRun.ONGEWIJZIGD,
+            resultaat={**resultaat, "geschreven": geschreven},
+            import_run=ir,
+            fout="",
+            finished_at=timezone.now(),
+        ):
+            raise ClaimVerloren(f"SyncRun {run.pk}")
+        SyncInstelling.objects.filter(pk=inst.pk).update(
+            laatst_ontvangen=opgehaald, delta_sleutel=_delta_sleutel(koppeling)
+        )
+    return _Uitkomst(SyncRun.APPLIED, import_run=ir, al_geschreven=True)
+
+
+def _beheerder_adressen(school: School) -> list[str]:
+    return sorted({b.user.email for b in school.beheerders.select_related("user") if b.user.email})
+
+
+def _mail(ir: ImportRun, template: str, extra: dict[str, Any]) -> int:
+    school = ir.school
+    context = {
+        "school": school,
+        "applicatie": school.applicatie,
+        "run": ir,
+        "import_url": settings.BASE_URL.rstrip("/") + reverse("ea:import_tab", args=[school.pk, ir.pk, "groepen"]),
+        **extra,
+    }
+    with translation.override("nl"):
+        subject = render_to_string(f"sync/mail/{template}_onderwerp.txt", context).strip()
+        body = render_to_string(f"sync/mail/{template}.txt", context)
+    adressen = _beheerder_adressen(school)
+    try:
+        return send_mass_mail([(subject, body, settings.DEFAULT_FROM_EMAIL, [a]) for a in adressen])
+    except Exception:  # the import stays pending and visible on the sync page; a lost mail must not fail the sync
+        log.exception("mail %s for import %s could not be sent", template, ir.pk)
+        return 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Results
+
+
+def _verzoek(push: ResultPush, koppeling: LasKoppeling) -> leerresultaten.LeerresultatenVerzoek:
+    rows = list(
+        ToetsResultaat.objects.filter(push=push).select_related("leerling", "toets").order_by("leerling_id", "pk")
+    )
+    afnames: list[leerresultaten.Toetsafname] = []
+    toetsen: dict[int, Toets] = {}
+    per_leerling: dict[int, list[ToetsResultaat]] = {}
+    for r in rows:
+        per_leerling.setdefault(r.leerling_id, []).append(r)
+        toetsen[r.toets_id] = r.toets
+    for items in per_leerling.values():
+        leerling = items[0].leerling
+        afnames.append(
+            leerresultaten.Toetsafname(
+                leerlingid=leerling.extern_key,
+                eckid=leerling.eckid or None,
+                resultaten=tuple(
+                    leerresultaten.Resultaat(
+                        key=r.sleutel, afnamedatum=r.afnamedatum, toetscode=r.toets.code, score=r.score
+                    )
+                    for r in items
+                ),
+            )
+        )
+    if koppeling.schoolkey:
+        ident: dict[str, Any] = {"schoolkey": koppeling.schoolkey}
+    else:
+        dep = koppeling.dependancecode if koppeling.dependancecode not in ("", "00") else None
+        ident = {"brincode": koppeling.brincode, "dependancecode": dep}
+    school = leerresultaten.ResultatenSchool(
+        schooljaar=koppeling.schooljaar,
+        aanmaakdatum=timezone.localtime(),
+        xsdversie=koppeling.las_type.xsdversie or "2.2",
+        auteur=koppeling.klantnaam[:128],
+        **ident,
+    )
+    return leerresultaten.LeerresultatenVerzoek(
+        school=school, toetsafnames=tuple(afnames), toetsen=tuple(_uwlr_toets(t) for t in toetsen.values())
+    )
+
+
+def _uwlr_toets(toets: Toets) -> leerresultaten.Toets:
+    normering = None
+    if toets.normering:
+        normering = leerresultaten.Normering(
+            norms=tuple(
+                leerresultaten.Norm(
+                    term=str(b["term"]),
+                    beginnormwaarde=int(b["van"]),
+                    eindnormwaarde=int(b["tot"]),
+                    omschrijving=b.get("omschrijving") or None,
+                )
+                for b in toets.normering
+            )
+        )
+    return leerresultaten.Toets(
+        toetscode=leerresultaten.VocabulaireGebondenVeld(toets.code),
+        toetsnaam=toets.naam[:128],
+        toetsnormering=normering,
+    )
+
+
+def _fout_tekst(exc: faults.UwlrFault) -> str:
+    code = getattr(exc, "raw_code", exc.code)
+    faultstring = getattr(exc, "raw_faultstring", exc.faultstring)
+    return f"{faultstring}: {exc.detail}" if exc.detail else f"{faultstring} ({code})"
+
+
+def execute_push(push_id: int, worker: str | None = None) -> str | None:
+    """Claim and send one results push. Delivered → the results are marked delivered. A LAS that is down or
+    answers a Server fault → queued again with backoff (the results stay with the push, in our tables, across
+    restarts). A Client fault → rejected with the LAS's Dutch explanation, for the service desk; not retried."""
+    worker = worker or worker_naam()
+    token = claim(ResultPush, push_id, worker)
+    if token is None:
+        return None
+    push = ResultPush.objects.select_related("koppeling__las_type").get(pk=push_id)
+    now = timezone.now
+    koppeling = push.koppeling
+    if koppeling is not None and koppeling.status != LasKoppeling.GOEDGEKEURD:
+        # The connection was renewed: send with the current one of the school.
+        koppeling = actieve_koppelingen().filter(school_id=push.school_id).first()
+    if koppeling is None:
+        _fenced(
+            ResultPush,
+            push.pk,
+            token,
+            state=ResultPush.FAILED,
+            finished_at=now(),
+            fout="Er is geen actieve koppeling met het LAS meer; de resultaten zijn niet verstuurd.",
+        )
+        return ResultPush.FAILED
+    try:
+        heartbeat(ResultPush, push.pk, token, state=ResultPush.SENDING)
+        verzoek = _verzoek(push, koppeling)
+        client = _client(koppeling)
+        try:
+            client.breng_leerresultaten(verzoek)
+        finally:
+            _close(client)
+    except ClaimVerloren:
+        return None
+    except (faults.UwlrFault, faults.TransportError) as exc:
+        if not _is_tijdelijk(exc):
+            assert isinstance(exc, faults.UwlrFault)
+            ok = _fenced(
+                ResultPush,
+                push.pk,
+                token,
+                state=ResultPush.REJECTED,
+                finished_at=now(),
+                foutcode=getattr(exc, "raw_code", exc.code)[:64],
+                fout=_fout_tekst(exc),
+            )
+            log.info("push %s rejected by the LAS: %s", push.pk, exc.code)
+            return ResultPush.REJECTED if ok else None
+        fresh = ResultPush.objects.get(pk=push.pk)
+        fout = ea_koppelen.melding_voor(exc, koppeling)
+        code = getattr(exc, "code", "") if isinstance(exc, faults.UwlrFault) else "transport"
+        if fresh.attempts >= conf.get("KOPPELPUNT_PUSH_MAX_ATTEMPTS"):
+            ok = _fenced(
+                ResultPush, push.pk, token, state=ResultPush.FAILED, finished_at=now(), foutcode=code, fout=fout
+            )
+            return ResultPush.FAILED if ok else None
+        wait = conf.backoff(fresh.attempts)
+        if _fenced(
+            ResultPush,
+            push.pk,
+            token,
+            state=ResultPush.QUEUED,
+            worker="",
+            foutcode=code,
+            fout=fout,
+            not_before=now() + wait,
+        ):
+            _enqueue("push", [push.pk], delay=wait.total_seconds())
+            log.info("push %s: LAS not available (%s), again in %s", push.pk, type(exc).__name__, wait)
+            return ResultPush.QUEUED
+        return None
+    except Exception:
+        log.exception("push %s failed", push.pk)
+        ok = _fenced(
+            ResultPush,
+            push.pk,
+            token,
+            state=ResultPush.FAILED,
+            finished_at=now(),
+            fout="Er ging iets mis bij het samenstellen van de resultaten (interne fout).",
+        )
+        return ResultPush.FAILED if ok else None
+    with transaction.atomic():
+        if not _fenced(ResultPush, push.pk, token, state=ResultPush.DELIVERED, finished_at=now(), fout="", foutcode=""):
+            # Another worker took it over after our lease ran out; it sends the same keys, the LAS dedups.
+            return None
+        ToetsResultaat.objects.filter(push=push).update(afgeleverd_op=now())
+    return ResultPush.DELIVERED
+
+
+def opnieuw_versturen(push: ResultPush) -> bool:
+    """The service desk sends a rejected or failed push again (after the cause was fixed)."""
+    with transaction.atomic():
+        if ResultPush.objects.filter(school_id=push.school_id, state__in=ResultPush.ACTIVE).exists():
+            return False
+        n = ResultPush.objects.filter(pk=push.pk, state__in=[ResultPush.REJECTED, ResultPush.FAILED]).update(
+            state=ResultPush.QUEUED, attempts=0, not_before=timezone.now(), worker="", finished_at=None
+        )
+        if n:
+            _enqueue("push", [push.pk])
+    return bool(n)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Doing due work in this process (koppelpunt sync, the demo's thread)
+
+
+def run_due(worker: str | None = None, limit: int = 1000) -> int:
+    """Do every due job now in this process (claims make it safe next to workers). Returns the number done."""
+    worker = worker or worker_naam()
+    now = timezone.now()
+    done = 0
+    for pk in SyncRun.objects.filter(state=SyncRun.PLANNED, not_before__lte=now).values_list("pk", flat=True)[:limit]:
+        done += execute_run(pk, worker) is not None
+    for pk in ResultPush.objects.filter(state=ResultPush.QUEUED, not_before__lte=now).values_list("pk", flat=True)[
+        :limit
+    ]:
+        done += execute_push(pk, worker) is not None
+    return done

@@ -1,0 +1,26 @@
+"""huey tasks. A message only says "look at job N"; whether N still has to be done is decided by its row
+(`sync.services.claim`), so a message delivered twice, late, or to two workers at once does no harm, and a lost
+message is sent again by the scheduler's sweep (`services.requeue_due`)."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from sync import services
+
+
+@db_task()
+def sync_task(run_id: int) -> str | None:
+    return services.execute_run(run_id)
+
+
+@db_task()
+def push_task(push_id: int) -> str | None:
+    return services.execute_push(push_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def scheduler_tick() -> dict[str, int]:
+    """Every minute: plan the night once its time has come, take back stale claims, re-send lost messages."""
+    return services.tick()
