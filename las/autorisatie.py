@@ -33,6 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -101,19 +102,25 @@ def _throttle_keys(client_ip: str | None, klantcode: str) -> list[str]:
     return keys
 
 
-def check_lockout(client_ip: str | None, klantcode: str) -> None:
-    """Raise TijdelijkNietBeschikbaar when this IP or klantcode is locked out now."""
+def check_lockout(client_ip: str | None, klantcode: str) -> bool:
+    """Raise TijdelijkNietBeschikbaar when this IP or klantcode is locked out now.
+
+    Returns whether the IP has failed attempts on record (so a success knows whether there is anything to reset
+    without writing on every request).
+    """
     now = timezone.now()
-    blokkade = (
-        UwlrBlokkade.objects.filter(sleutel__in=_throttle_keys(client_ip, klantcode), geblokkeerd_tot__gt=now)
-        .order_by("-geblokkeerd_tot").values_list("geblokkeerd_tot", flat=True).first()
+    rows = list(
+        UwlrBlokkade.objects.filter(sleutel__in=_throttle_keys(client_ip, klantcode))
+        .filter(Q(geblokkeerd_tot__gt=now) | Q(mislukt__gt=0)).values_list("sleutel", "geblokkeerd_tot", "mislukt")
     )
-    if blokkade is not None:
-        tot = timezone.localtime(blokkade)
+    blocked = [tot for _s, tot, _n in rows if tot is not None and tot > now]
+    if blocked:
+        tot = timezone.localtime(max(blocked))
         raise TijdelijkNietBeschikbaar(
             f"Te veel mislukte aanmeldpogingen vanaf dit adres of voor deze klantcode. "
             f"Probeer het na {tot:%H:%M} opnieuw."
         )
+    return any(sleutel.startswith("ip:") and n > 0 for sleutel, _t, n in rows)
 
 
 def record_failure(client_ip: str | None, klantcode: str) -> None:
@@ -201,7 +208,7 @@ def authenticate(
     """
     if autorisatie is None:
         raise AutorisatieOngeldig("Autorisatieheader is leeg")
-    check_lockout(client_ip, autorisatie.klantcode)
+    ip_failures = check_lockout(client_ip, autorisatie.klantcode)
     if not KoppelingAanbod.objects.filter(
         klantcode=autorisatie.klantcode, klantnaam=autorisatie.klantnaam
     ).exclude(klantcode="").exists():
@@ -222,7 +229,8 @@ def authenticate(
     reden = unusable_reason(koppeling, today)
     if reden:
         raise AutorisatieOngeldig(reden)
-    clear_failures(client_ip)
+    if ip_failures:
+        clear_failures(client_ip)
     return Toegang(koppeling)
 
 

@@ -142,7 +142,11 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 def _fault_response(fault: UwlrFault) -> HttpResponse:
-    return HttpResponse(soap.build_fault(fault), status=500, content_type=soap.CONTENT_TYPE)
+    response = HttpResponse(soap.build_fault(fault), status=500, content_type=soap.CONTENT_TYPE)
+    # SOAP 1.1 puts every fault on HTTP 500. A client's mistake is not our server error: keep it out of
+    # django.request's error log (the access log has it); real server faults are logged where they happen.
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
 
 
 def _read_body(request: HttpRequest) -> bytes:
