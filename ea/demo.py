@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from ea import lastypes
 from ea.forms import huidig_schooljaar
 from ea.models import Applicatie, Groep, Klantenservice, LasKoppeling, LasType, Leerling, School, SchoolBeheerder
 
@@ -97,6 +98,7 @@ def _mirror_some_pupils(school: School) -> None:
 
 def seed(stdout: Any, base_url: str = "") -> School:
     with transaction.atomic():
+        lastypes.ensure()
         applicatie, _ = Applicatie.objects.get_or_create(
             naam=APP[0], defaults={"klantcode": APP[1], "klantnaam": APP[2]}
         )

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from ea import lastypes
 from ea.models import Applicatie, Klantenservice, School, SchoolBeheerder
 from uwlr import model
 
@@ -36,6 +37,7 @@ def gegevens(
 
 @pytest.fixture
 def applicatie(db: Any) -> Applicatie:
+    lastypes.ensure()  # data-migration rows are gone after a transactional test elsewhere flushed the tables
     return Applicatie.objects.create(naam="Rekenwereld", klantcode="REKENWERELD", klantnaam="Rekenwereld B.V.")
 
 
