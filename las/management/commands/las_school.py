@@ -33,4 +33,5 @@ class Command(BaseCommand):
         school = build_school(brincode=brin, naam=options["naam"], bestuur=f"Bestuur {options['naam']}",
                               vestigingen=specs, seed=options["seed"])
         count = Leerling.objects.filter(vestiging__school=school).count()
-        self.stdout.write(f"{school}: {len(specs)} vestigingen, {count} leerlingen")
+        vestigingen = f"{len(specs)} vestiging" + ("en" if len(specs) != 1 else "")
+        self.stdout.write(f"{school}: {vestigingen}, {count} leerlingen")
