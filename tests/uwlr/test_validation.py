@@ -1,0 +1,138 @@
+"""uwlr.validation: field formats and the model-level checks a LAS can run before sending."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import subprocess
+import sys
+
+import pytest
+
+from tests.uwlr.lg_samples import full_school
+from uwlr.model import Leerkracht, LeerkrachtGroep, Leerling, Operation, School
+from uwlr.validation import (
+    OngeldigAntwoord,
+    check_antwoord,
+    field_problems,
+    format_datetime,
+    parse_date,
+    parse_datetime,
+    referential_problems,
+    school_problems,
+    valid_brincode,
+    valid_dependancecode,
+    valid_schooljaar,
+)
+
+
+def test_patterns() -> None:
+    assert valid_schooljaar("2025-2026") and valid_schooljaar("1999-2000")
+    assert not any(valid_schooljaar(v) for v in ("2025-2027", "2025/2026", "25-26", "3025-3026", " 2025-2026", None))
+    assert valid_brincode("21QW") and not any(valid_brincode(v) for v in ("21qw", "21QW0", "2QWX", "٢١QW", None))
+    assert valid_dependancecode("00") and not any(valid_dependancecode(v) for v in ("0", "001", "a1", None))
+
+
+def test_dates_and_datetimes() -> None:
+    assert parse_date("2015-03-02") == dt.date(2015, 3, 2)
+    assert parse_date("2015-03-02+01:00") == dt.date(2015, 3, 2)
+    assert parse_date(" 2015-03-02 ") == dt.date(2015, 3, 2)
+    for bad in ("2015-02-30", "2015-W10-1", "20150302", "02-03-2015", "", None):
+        assert parse_date(bad) is None
+    naive = parse_datetime("2024-11-11T00:05:46")
+    assert naive == dt.datetime(2024, 11, 11, 0, 5, 46) and naive.tzinfo is None
+    assert parse_datetime("2024-11-11T00:05:46Z") == dt.datetime(2024, 11, 11, 0, 5, 46, tzinfo=dt.UTC)
+    assert parse_datetime("2024-11-11T00:05:46-05:30") == dt.datetime(
+        2024, 11, 11, 0, 5, 46, tzinfo=dt.timezone(-dt.timedelta(hours=5, minutes=30))
+    )
+    for bad in ("2024-11-11T00:05", "2024-11-11T00:05:46+15:00", "2024-11-11T25:00:00", "x"):
+        assert parse_datetime(bad) is None
+    for value in (dt.datetime(2024, 1, 2, 3, 4, 5), dt.datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=dt.UTC)):
+        assert parse_datetime(format_datetime(value)) == value
+    lmt = dt.timezone(dt.timedelta(minutes=19, seconds=32))
+    assert parse_datetime(format_datetime(dt.datetime(1900, 1, 1, tzinfo=lmt))) == dt.datetime(1900, 1, 1, tzinfo=lmt)
+
+
+def test_field_problems_name_the_field_and_record() -> None:
+    data = full_school()
+    assert field_problems(data) == []
+    data.leerlingen[0] = dataclasses.replace(
+        data.leerlingen[0],
+        voorletters="ABCDEFG",
+        geslacht=3,
+        jaargroep="9",
+        land="XX",
+        bsn="12345678",
+        postcodenl="1234 AB",
+        gewicht="0.5",
+    )
+    data.leerlingen[1].achternaam = None
+    data.leerlingen[1].roepnaam = None
+    data.leerkrachten[0].rollen.append("BAAS")
+    data.groepen[0].jaargroep = "10"
+    data.school.brincode = "21qw"
+    problems = field_problems(data)
+    for fragment in (
+        "leerling 'L00000': 'voorletters-1' moet 1 tot 6",
+        "'geslacht'",
+        "'jaargroep' '9'",
+        "'land' 'XX'",
+        "slechts één van sofinummer",
+        "'bsn' moet uit 9 cijfers",
+        "'postcodenl'",
+        "'gewicht'",
+        "leerling 'L00001': 'achternaam' of 'roepnaam' is verplicht",
+        "leerkracht 'T1': 'rol' 'BAAS'",
+        "groep 'G5A': 'jaargroep' '10'",
+        "school: 'brincode'",
+    ):
+        assert any(fragment in p for p in problems), (fragment, problems)
+
+
+def test_school_problems() -> None:
+    assert school_problems(School("2025-2026", brincode="21QW", dependancecode="01")) == []
+    assert school_problems(School("2025-2026", schoolkey="S")) == []
+    assert school_problems(School("2025-2026")) == []  # the XSD allows a school without identification
+    assert "dependancecode" in " ".join(school_problems(School("2025-2026", dependancecode="01")))
+    assert "sluiten elkaar uit" in " ".join(
+        school_problems(School("2025-2026", brincode="21QW", instellingsnummer="12"))
+    )
+    assert "schooljaar" in " ".join(school_problems(School("2025-2027")))
+
+
+def test_referential_problems_and_check_antwoord() -> None:
+    data = full_school()
+    assert referential_problems(data) == []
+    data.leerlingen.append(Leerling("L00000", roepnaam="Dubbel", eckid=""))
+    data.leerkrachten.append(Leerkracht("T9", achternaam="X", groepen=[LeerkrachtGroep("G5A", samengesteld=True)]))
+    problems = referential_problems(data)
+    assert "dubbele key 'L00000' bij leerling" in problems
+    assert "leerkracht 'T9' verwijst naar onbekende samengestelde_groep 'G5A'" in problems
+    assert not any("eckid ''" in p for p in problems)  # empty eckids are not identifiers
+    with pytest.raises(OngeldigAntwoord) as info:
+        check_antwoord(data)
+    # an empty eckid is not "no eckid": the schema demands 1..256 characters, so it is refused before sending
+    assert info.value.problemen == [
+        "leerling 'L00000': 'eckid' moet 1 tot 256 tekens lang zijn",
+        "dubbele key 'L00000' bij leerling",
+        "leerkracht 'T9' verwijst naar onbekende samengestelde_groep 'G5A'",
+    ]
+    # getrapt answers refer to the structure fetched before: references are not resolved there
+    assert referential_problems(data, Operation.HAAL_LEERKRACHTEN) == ["dubbele key 'L00000' bij leerling"]
+
+
+def test_key_may_be_missing_only_in_23_with_eckid() -> None:
+    data = full_school()
+    data.leerlingen[0].key = None
+    assert any("'key' is verplicht" in p for p in field_problems(data, "2.2"))
+    assert field_problems(data, "2.3") == []
+    with pytest.raises(OngeldigAntwoord, match="xsdversie"):
+        check_antwoord(data, xsdversie="9.9")
+
+
+def test_uwlr_modules_import_without_django() -> None:
+    code = (
+        "import sys, uwlr.model, uwlr.leerlinggegevens, uwlr.validation, uwlr.profiles, uwlr.schema;"
+        "assert not any(m == 'django' or m.startswith('django.') for m in sys.modules), 'django imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
