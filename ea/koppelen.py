@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from ea import crypto
 from ea.models import Groep, LasKoppeling, Leerling, School
 from uwlr import faults, model, soap
 from uwlr.client import SchoolId, UwlrClient
@@ -91,9 +92,16 @@ class Uitkomst:
 
 
 def _autorisatie(koppeling: LasKoppeling) -> soap.Autorisatie:
-    return soap.Autorisatie(
-        autorisatiesleutel=koppeling.autorisatiesleutel, klantcode=koppeling.klantcode, klantnaam=koppeling.klantnaam
-    )
+    try:
+        sleutel = koppeling.autorisatiesleutel
+    except crypto.SleutelOnleesbaar:
+        raise LasFout(
+            _(
+                "The stored authorisation key can no longer be read (the server's encryption key has changed). "
+                "Enter the key again and save."
+            )
+        ) from None
+    return soap.Autorisatie(autorisatiesleutel=sleutel, klantcode=koppeling.klantcode, klantnaam=koppeling.klantnaam)
 
 
 def _url(koppeling: LasKoppeling) -> str:
@@ -114,8 +122,9 @@ def haal_school(koppeling: LasKoppeling) -> model.Leerlinggegevens:
         school: SchoolId | str = SchoolId(schoolkey=koppeling.schoolkey)
     else:
         school = SchoolId(koppeling.brincode, koppeling.dependancecode or None)
+    autorisatie = _autorisatie(koppeling)
     transport = transport_factory()
-    client = UwlrClient(url, las_type.leerresultaten_adres or None, _autorisatie(koppeling), transport, TIMEOUT)
+    client = UwlrClient(url, las_type.leerresultaten_adres or None, autorisatie, transport, TIMEOUT)
     try:
         antwoord = client.haal_school(
             school, koppeling.schooljaar, getrapt=las_type.getrapt, xsdversie=las_type.xsdversie

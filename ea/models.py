@@ -227,7 +227,12 @@ class LasKoppeling(models.Model):
 
     @property
     def sleutel_masker(self) -> str:
-        return crypto.mask(self.autorisatiesleutel) if self.autorisatiesleutel_versleuteld else ""
+        if not self.autorisatiesleutel_versleuteld:
+            return ""
+        try:
+            return crypto.mask(self.autorisatiesleutel)
+        except crypto.SleutelOnleesbaar:
+            return "\u2022" * 8 + " ?"
 
 
 class ImportRun(models.Model):

@@ -66,3 +66,25 @@ def test_school_without_pupils_is_explained(school: Any, fake_las: Any) -> None:
     with translation.override("nl"):
         uitkomst = koppelen.test_verbinding(k)
     assert not uitkomst.ok and "Het LAS heeft geen leerlingen voor deze school en dit schooljaar" in uitkomst.melding
+
+
+def test_key_unreadable_after_encryption_key_change(school: Any, settings: Any) -> None:
+    from ea.crypto import _fernet
+
+    k = LasKoppeling(
+        school=school,
+        las_type=LasType.objects.get(naam="Koppelpunt (eigen LAS)"),
+        brincode="21QW",
+        schooljaar="2025-2026",
+        klantcode="X",
+        klantnaam="Y",
+    )
+    k.autorisatiesleutel = "21QW00-geheim-1234"
+    assert k.sleutel_masker == "••••••••1234"
+    assert "21QW00-geheim-1234" not in k.autorisatiesleutel_versleuteld
+    settings.FIELD_ENCRYPTION_KEY = "an entirely different server key"
+    _fernet.cache_clear()
+    assert k.sleutel_masker == "•••••••• ?"
+    with translation.override("nl"):
+        uitkomst = koppelen.test_verbinding(k)
+    assert not uitkomst.ok and "kan niet meer worden gelezen" in uitkomst.melding
