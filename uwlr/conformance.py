@@ -378,10 +378,14 @@ class Checker:
     def _check_scope(
         self, label: str, ref: GroepRef, records: list[tuple[str | None, set[GroepRef]]], kind: str
     ) -> None:
-        """A record in the answer for group G must belong to G; one for the key-less group to no group at all."""
+        """A record in the answer for group G must belong to G; one for a key-less reference to no group of that kind.
+
+        The XSD says a key-less reference asks for the records "not bound to any (sub)group". LASes read that as
+        "no group of the reference's kind" or as "no group at all"; both answers satisfy the weaker reading.
+        """
         if ref.key is None:
-            stray = [key for key, groups in records if groups]
-            expected = f"alleen {kind}en zonder (samengestelde) groep"
+            stray = [key for key, groups in records if any(g.samengesteld == ref.samengesteld for g in groups)]
+            expected = f"alleen {kind}en zonder {'samengestelde groep' if ref.samengesteld else 'stamgroep'}"
         else:
             stray = [key for key, groups in records if ref not in groups]
             expected = f"alleen {kind}en van {_ref_label(ref)}"
