@@ -264,7 +264,7 @@ def _leerresultaten(request: HttpRequest, data: bytes, entry: _Log) -> bytes:
     entry.uitkomst = "ok"
     entry.leerlingen, entry.resultaten = opgeslagen.leerlingen, opgeslagen.resultaten
     entry.melding = f"{opgeslagen.nieuw} nieuw, {opgeslagen.resultaten - opgeslagen.nieuw} bijgewerkt"
-    return soap.envelope(lr.build_bevestiging())
+    return lr.build_bevestiging()
 
 
 @csrf_exempt
