@@ -82,7 +82,8 @@ def test_results_are_stored_per_pupil_with_norm_and_confirmed(data: None) -> Non
     assert (rows["R4"].toetsonderdeelcode, rows["R4"].normterm) == ("BEW", "Sterk")  # the part's own normering
     assert rows["R5"].normterm == "Voldoende"
     toets = Toets.objects.get()
-    assert toets.toetsnaam == "Rekenen midden groep 5" and toets.definitie["toetsnormering"]["norms"][2]["term"] == "Goed"
+    assert toets.toetsnaam == "Rekenen midden groep 5"
+    assert toets.definitie["toetsnormering"]["norms"][2]["term"] == "Goed"
     log = UwlrToegang.objects.get()
     assert (log.operatie, log.uitkomst, log.leerlingen, log.resultaten) == ("BrengLeerresultaten", "ok", 3, 5)
 
