@@ -90,6 +90,8 @@ class Las:
     ignore_key: bool = False
     duplicate_pupils: bool = False
     echo_request: bool = False
+    ignore_groepen: bool = False
+    always_geenwijzigingen: bool = False
 
     def __call__(self, body: bytes, action: str) -> tuple[int, bytes, str]:
         try:
@@ -128,6 +130,10 @@ class Las:
 
     def select(self, verzoek: Verzoek) -> Antwoord:
         since = verzoek.laatstontvangengegevens
+        if self.always_geenwijzigingen:
+            return GEEN_WIJZIGINGEN
+        if self.ignore_groepen and verzoek.operation.has_groepen_ref:
+            verzoek = replace(verzoek, groepen=(GroepRef(None), *(GroepRef(g.key) for g in self.data.groepen)))
         if self.honours_laatstontvangen and since is not None and since >= CHANGED_AT:
             return GEEN_WIJZIGINGEN
         if verzoek.schooljaar != SCHOOLJAAR:
@@ -337,6 +343,26 @@ def test_each_fault_breakage_is_named(serve, las: Las, operation: str, aspect: s
     assert not report.ok
     hits = [c for c in report.checks if c.status is Status.FAIL and c.operation == operation and c.check == aspect]
     assert [c.got for c in hits] == [got], report.text()
+
+
+def test_a_las_that_ignores_the_group_filter_gets_warnings(serve) -> None:
+    report = check(serve(Las(ignore_groepen=True)).url)
+    assert report.ok, report.text()  # every answer is valid; the selection is what is wrong
+    warned = {(c.operation, c.check): c.got for c in report.checks if c.status is Status.WARN}
+    assert warned[("HaalLeerlingen groep 'G5'", "groepsfilter")] == "2 andere: 'L2'; 'L4'"
+    assert warned[("HaalLeerlingen zonder groep", "groepsfilter")] == "3 andere: 'L1'; 'L2'; 'L3'"
+    assert warned[("HaalLeerkrachten groep 'G6'", "groepsfilter")] == "2 andere: 'T1'; 'T3'"
+
+
+def test_geenwijzigingen_without_laatstontvangengegevens_fails(serve) -> None:
+    report = check(serve(Las(always_geenwijzigingen=True)).url)
+    failed = [c for c in report.checks if c.status is Status.FAIL]
+    assert {c.operation for c in failed} == {
+        "HaalLeerlinggegevens", "HaalStructuur", "HaalLeerlingen zonder groep", "HaalLeerkrachten zonder groep"
+    }
+    assert {(c.check, c.got) for c in failed} == {("regels", "geenwijzigingen")}
+    # the laatstontvangengegevens probes are satisfied by the same answer
+    assert [c.status for c in report.checks if c.check == "wijzigingen"] == [Status.PASS, Status.PASS]
 
 
 def test_an_unreachable_endpoint_is_one_clear_failure() -> None:

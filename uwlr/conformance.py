@@ -316,9 +316,21 @@ class Checker:
         try:
             antwoord = leerlinggegevens.parse_answer(body, operation, xsdversie=verzoek.xsdversie)
         except OngeldigAntwoord as exc:
-            problems = [p for p in exc.problemen if not p.startswith("dubbele ")] or ["alleen dubbele keys"]
+            problems = [p for p in exc.problemen if not p.startswith("dubbele ")] or [
+                "een client weigert het antwoord om de dubbele keys"
+            ]
             self.add(Status.FAIL, label, "regels", "geldige gegevens (uwlr.validation)", _shown(problems), ms)
             return _RawStructure(_raw_group_refs(body)) if operation is Operation.HAAL_STRUCTUUR else None
+        except Exception as exc:  # a hostile answer must become a FAIL line, never a crash
+            self.add(
+                Status.FAIL,
+                label,
+                "regels",
+                "geldige gegevens (uwlr.validation)",
+                f"onleesbaar: {type(exc).__name__}: {exc}",
+                ms,
+            )
+            return None
         if isinstance(antwoord, GeenWijzigingen) and verzoek.laatstontvangengegevens is None:
             self.add(
                 Status.FAIL, label, "regels", "gegevens (geen laatstontvangengegevens gestuurd)", "geenwijzigingen", ms
