@@ -104,7 +104,7 @@ def koppelen(request: HttpRequest, school: School) -> HttpResponse:
                 return redirect("ea:koppelen", school.pk)
             messages.error(request, _("Unknown action."))
     else:
-        form = KoppelForm(initial=_initial(school, actief), sleutel_verplicht=actief is None)
+        form = KoppelForm(initial=_initial(school, actief or aanvraag), sleutel_verplicht=actief is None)
     return render(
         request,
         "ea/koppelen.html",
