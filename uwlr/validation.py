@@ -174,7 +174,7 @@ _POSTCODES: Final = ("postcodenl", "postnummerbe", "postcodeoverig")
 
 
 def _check_str(problems: list[str], where: str, name: str, value: str | None, max_length: int) -> None:
-    if value is not None and not (0 < len(value) <= max_length):
+    if value is not None and not (isinstance(value, str) and 0 < len(value) <= max_length):
         problems.append(f"{where}: '{name}' moet 1 tot {max_length} tekens lang zijn")
 
 
@@ -216,8 +216,8 @@ def _leerling_problems(problems: list[str], ll: Leerling, xsdversie: str) -> Non
     if ll.key is None:
         if xsdversie != "2.3" or not ll.eckid:
             problems.append(f"{where}: 'key' is verplicht (alleen in UWLR 2.3 mag hij ontbreken bij een ECK iD)")
-    elif not (0 < len(ll.key) <= MAX_KEY):
-        problems.append(f"{where}: 'key' moet 1 tot 256 tekens lang zijn")
+    else:
+        _check_str(problems, where, "key", ll.key, MAX_KEY)
     _check_str(problems, where, "eckid", ll.eckid, MAX_KEY)
     _check_names(problems, where, ll)
     if ll.geslacht is not None and ll.geslacht not in GESLACHTEN:
@@ -241,12 +241,19 @@ def _leerling_problems(problems: list[str], ll: Leerling, xsdversie: str) -> Non
     if len(ids) > 1:
         problems.append(f"{where}: slechts één van sofinummer, bsn, onderwijsnummer, bsn_ondwnr-4, rijksregisternummer")
     for name, digits in ids:
-        if DIGITS_RE[digits].fullmatch(getattr(ll, name)) is None:
+        if not isinstance(getattr(ll, name), str) or DIGITS_RE[digits].fullmatch(getattr(ll, name)) is None:
             problems.append(f"{where}: '{name.replace('_4', '-4')}' moet uit {digits} cijfers bestaan")
     if ll.gewicht_nieuw is not None and ll.gewicht_nieuw not in GEWICHTEN_NIEUW:
         problems.append(f"{where}: 'gewicht_nieuw' moet ?, 0, 0,3 of 1,2 zijn")
     if ll.gewicht is not None and ll.gewicht not in GEWICHTEN:
         problems.append(f"{where}: 'gewicht' moet ?, 0.00, 0.25, 0.40, 0.70 of 0.90 zijn")
+    for name in _DATES:
+        value = getattr(ll, name)
+        if value is not None and not isinstance(value, dt.date):
+            problems.append(f"{where}: '{name}' moet een datum zijn, geen {type(value).__name__}")
+    mutatiedatum: object = ll.mutatiedatum  # typed as datetime, but a LAS may hand us anything
+    if mutatiedatum is not None and not isinstance(mutatiedatum, dt.datetime):
+        problems.append(f"{where}: 'mutatiedatum' moet een datum-tijd zijn, geen {type(mutatiedatum).__name__}")
     postcodes = [name for name in _POSTCODES if getattr(ll, name) is not None]
     if len(postcodes) > 1:
         problems.append(f"{where}: slechts één van postcodenl, postnummerbe, postcodeoverig")
@@ -255,6 +262,89 @@ def _leerling_problems(problems: list[str], ll: Leerling, xsdversie: str) -> Non
     if ll.postnummerbe is not None and DIGITS_RE[4].fullmatch(ll.postnummerbe) is None:
         problems.append(f"{where}: 'postnummerbe' moet uit 4 cijfers bestaan")
     _check_str(problems, where, "postcodeoverig", ll.postcodeoverig, 32)
+
+
+_STR_LIMITS: Final = (
+    ("voornamen", 200),
+    ("voorletters", 6),
+    ("vestiging", MAX_KEY),
+    ("gebruikersnaam", 64),
+    ("emailadres", 256),
+    ("fotourl", 256),
+    ("postcodeoverig", 32),
+)
+_SETS: Final = (
+    ("jaargroep", JAARGROEPEN),
+    ("geslacht", GESLACHTEN),
+    ("etniciteit", ETNICITEITEN),
+    ("land", LANDEN),
+    ("land_vader", LANDEN),
+    ("land_moeder", LANDEN),
+    ("gewicht_nieuw", GEWICHTEN_NIEUW),
+    ("gewicht", GEWICHTEN),
+)
+_DATES: Final = ("geboortedatum", "start_ondw_jgr3", "instroomdatum", "uitstroomdatum")
+
+
+def _leerling_ok(ll: Leerling, v23: bool) -> bool:
+    """True when `_leerling_problems` would find nothing; cheap enough for 50,000 pupils."""
+    try:
+        key = ll.key
+        if key is None:
+            if not (v23 and ll.eckid):
+                return False
+        elif not (0 < len(key) <= MAX_KEY and isinstance(key, str)):
+            return False
+        if ll.eckid is not None and not (0 < len(ll.eckid) <= MAX_KEY and isinstance(ll.eckid, str)):
+            return False
+        if ll.achternaam is None:
+            if (
+                ll.roepnaam is None
+                or ll.voorvoegsel is not None
+                or ll.voornamen is not None
+                or ll.voorletters is not None
+            ):
+                return False
+        elif not (0 < len(ll.achternaam) <= 200 and isinstance(ll.achternaam, str)):
+            return False
+        if ll.voorvoegsel is not None and not (0 < len(ll.voorvoegsel) <= 10 and isinstance(ll.voorvoegsel, str)):
+            return False
+        if ll.roepnaam is not None and not (0 < len(ll.roepnaam) <= 64 and isinstance(ll.roepnaam, str)):
+            return False
+        if ll.groep is not None and not (0 < len(ll.groep) <= MAX_KEY and isinstance(ll.groep, str)):
+            return False
+        for ref in ll.samengestelde_groepen:
+            if not (0 < len(ref) <= MAX_KEY and isinstance(ref, str)):
+                return False
+        for name, limit in _STR_LIMITS:
+            value = getattr(ll, name)
+            if value is not None and not (0 < len(value) <= limit and isinstance(value, str)):
+                return False
+        for name, allowed in _SETS:
+            value = getattr(ll, name)
+            if value is not None and value not in allowed:
+                return False
+        for name in _DATES:
+            value = getattr(ll, name)
+            if value is not None and not isinstance(value, dt.date):
+                return False
+        mutatiedatum: object = ll.mutatiedatum
+        if mutatiedatum is not None and not isinstance(mutatiedatum, dt.datetime):
+            return False
+        ids = 0
+        for name, digits in _NATIONAL_IDS:
+            value = getattr(ll, name)
+            if value is not None:
+                ids += 1
+                if DIGITS_RE[digits].fullmatch(value) is None:
+                    return False
+        if ids > 1 or sum(getattr(ll, name) is not None for name in _POSTCODES) > 1:
+            return False
+        if ll.postcodenl is not None and POSTCODENL_RE.fullmatch(ll.postcodenl) is None:
+            return False
+        return ll.postnummerbe is None or DIGITS_RE[4].fullmatch(ll.postnummerbe) is not None
+    except TypeError:  # a value of the wrong type; the detailed check says which
+        return False
 
 
 def _leerkracht_problems(problems: list[str], lk: Leerkracht) -> None:
@@ -295,8 +385,11 @@ def field_problems(data: Leerlinggegevens, xsdversie: str = "2.2") -> list[str]:
         _check_str(problems, f"samengestelde_groep {s.key!r}", "key", s.key, MAX_KEY)
         _check_str(problems, f"samengestelde_groep {s.key!r}", "naam", s.naam, 64)
         _check_str(problems, f"samengestelde_groep {s.key!r}", "omschrijving", s.omschrijving, 256)
+    v23 = xsdversie == "2.3"
     for ll in data.leerlingen:
-        _leerling_problems(problems, ll, xsdversie)
+        # tens of thousands of pupils: a cheap all-clear first, the detailed report only for the bad ones
+        if not _leerling_ok(ll, v23):
+            _leerling_problems(problems, ll, xsdversie)
     for lk in data.leerkrachten:
         _leerkracht_problems(problems, lk)
     return problems

@@ -136,3 +136,54 @@ def test_uwlr_modules_import_without_django() -> None:
         "assert not any(m == 'django' or m.startswith('django.') for m in sys.modules), 'django imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+SINGLE_CORRUPTIONS = {
+    "key too long": {"key": "x" * 257},
+    "key empty": {"key": ""},
+    "key not a string": {"key": 12},
+    "eckid empty": {"eckid": ""},
+    "achternaam too long": {"achternaam": "x" * 201},
+    "voorvoegsel too long": {"voorvoegsel": "x" * 11},
+    "voornamen empty": {"voornamen": ""},
+    "voorletters too long": {"voorletters": "x" * 7},
+    "roepnaam too long": {"roepnaam": "x" * 65},
+    "geboortedatum as text": {"geboortedatum": "2015-03-02"},
+    "geslacht": {"geslacht": 5},
+    "jaargroep": {"jaargroep": "10"},
+    "groep empty": {"groep": ""},
+    "samengestelde ref empty": {"samengestelde_groepen": [""]},
+    "vestiging too long": {"vestiging": "v" * 257},
+    "gebruikersnaam too long": {"gebruikersnaam": "g" * 65},
+    "emailadres empty": {"emailadres": ""},
+    "fotourl too long": {"fotourl": "f" * 257},
+    "etniciteit": {"etniciteit": "2"},
+    "land": {"land": "nl"},
+    "land_vader": {"land_vader": "ZZ"},
+    "land_moeder": {"land_moeder": ""},
+    "two national ids": {"bsn": "123456789", "onderwijsnummer": "123456789"},
+    "sofinummer": {"sofinummer": "12345678a"},
+    "bsn_ondwnr_4": {"bsn_ondwnr_4": "12345"},
+    "rijksregisternummer": {"rijksregisternummer": "1234567890"},
+    "gewicht_nieuw": {"gewicht_nieuw": "0.3"},
+    "gewicht": {"gewicht": "0,25"},
+    "two postcodes": {"postcodenl": "1234AB", "postnummerbe": "1000"},
+    "postcodenl": {"postcodenl": "1234ab"},
+    "postnummerbe": {"postnummerbe": "10000"},
+    "postcodeoverig too long": {"postcodeoverig": "p" * 33},
+    "instroomdatum as datetime string": {"instroomdatum": "x"},
+    "mutatiedatum as date": {"mutatiedatum": dt.date(2025, 1, 1)},
+    "voorvoegsel without achternaam": {"achternaam": None, "roepnaam": "P", "voorvoegsel": "de"},
+    "no name at all": {"achternaam": None, "roepnaam": None},
+}
+
+
+@pytest.mark.parametrize("name", list(SINGLE_CORRUPTIONS))
+def test_every_single_bad_pupil_field_is_found(name: str) -> None:
+    # guards the cheap all-clear path: it must never pass a pupil the detailed check would refuse
+    base = Leerling("L1", eckid="E1", achternaam="Jansen", roepnaam="Piet", bsn=None)
+    data = full_school(1)
+    data.leerlingen = [dataclasses.replace(base, **SINGLE_CORRUPTIONS[name])]
+    assert field_problems(data) != []
+    data.leerlingen = [base]
+    assert field_problems(data) == []
