@@ -102,7 +102,7 @@ class SimLas:
             self.scholen[brin(s.nummer)] = s
         self._answers: dict[tuple[str, dt.datetime, int], bytes] = {}
         self.lock = threading.Lock()
-        self.pulls: Counter[str] = Counter()  # brin → data answers + geenwijzigingen answers
+        self.pulls: Counter[str] = Counter()  # brin → pull requests received (with a valid key)
         self.in_flight: Counter[str] = Counter()
         self.max_in_flight: Counter[str] = Counter()
         self.geen_wijzigingen: Counter[str] = Counter()
@@ -154,14 +154,13 @@ class SimLas:
             raise faults.AutorisatieOngeldig("Onbekende school of sleutel.")
         b = brin(school.nummer)
         with self.lock:
+            self.pulls[b] += 1
             self.in_flight[b] += 1
             self.max_in_flight[b] = max(self.max_in_flight[b], self.in_flight[b])
         try:
             if school.vertraging:
                 time.sleep(school.vertraging)
             since = verzoek.laatstontvangengegevens
-            with self.lock:
-                self.pulls[b] += 1
             if since is not None and _naive_as_local(since) >= school.gewijzigd_op:
                 with self.lock:
                     self.geen_wijzigingen[b] += 1
@@ -341,6 +340,7 @@ def report() -> dict[str, Any]:
         "push_attempts": sorted(ResultPush.objects.values_list("attempts", flat=True)),
         "resultaten": ToetsResultaat.objects.count(),
         "afgeleverd": ToetsResultaat.objects.filter(afgeleverd_op__isnull=False).count(),
+        "workers": sorted({":".join(w.split(":")[:2]) for w in SyncRun.objects.values_list("worker", flat=True) if w}),
         "fouten": sorted({f for f in SyncRun.objects.values_list("fout", flat=True) if f})[:5],
         "push_fouten": sorted({f for f in ResultPush.objects.values_list("fout", flat=True) if f})[:5],
     }
