@@ -313,6 +313,8 @@ def import_koppel(request: HttpRequest, school: School, run_id: int, tab: str, s
         if q:
             qs = qs.filter(naam__icontains=q)
     else:
+        if soort == LinkRule.LEERLING:
+            qs = qs.select_related("groep")
         if q:
             qs = qs.filter(Q(achternaam__icontains=q) | Q(roepnaam__icontains=q) | Q(extern_key=q))
     kandidaten = list(qs.order_by(*(["naam"] if soort == LinkRule.GROEP else ["achternaam", "roepnaam"]))[:100])
