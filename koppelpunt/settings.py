@@ -59,7 +59,17 @@ SECRET_KEY = os.environ.get("KOPPELPUNT_SECRET_KEY") or _local_secret("secret_ke
 # The pepper keyed into every stored HMAC of a verification code / autorisatiesleutel. Rotating it is done
 # with `koppelpunt rotate-pepper`, which keeps the previous pepper valid until every koppeling is re-keyed.
 KEY_PEPPER = os.environ.get("KOPPELPUNT_KEY_PEPPER") or _local_secret("key_pepper")
-KEY_PEPPER_PREVIOUS = [p for p in os.environ.get("KOPPELPUNT_KEY_PEPPER_PREVIOUS", "").split(",") if p]
+
+
+def _previous_peppers() -> list[str]:
+    """Earlier peppers, oldest first: stored digests are chained through them (see las/secrets.py)."""
+    raw = os.environ.get("KOPPELPUNT_KEY_PEPPER_PREVIOUS")
+    if raw is None and not PRODUCTION and (DATA_DIR / "key_pepper_previous.secret").exists():
+        raw = (DATA_DIR / "key_pepper_previous.secret").read_text().replace("\n", ",")
+    return [p.strip() for p in (raw or "").split(",") if p.strip()]
+
+
+KEY_PEPPER_PREVIOUS = _previous_peppers()
 # Key for encrypting the autorisatiesleutels the application side must send (Fernet, urlsafe base64, 32 bytes).
 FIELD_ENCRYPTION_KEY = os.environ.get("KOPPELPUNT_FIELD_ENCRYPTION_KEY") or _local_secret("field_key")
 

@@ -3,47 +3,57 @@
 A school types its verification code once; the partner sends the same string in every UWLR request
 (`autorisatiesleutel`). We keep HMAC-SHA256(pepper, code) so the code can be looked up (the digest column is
 unique and indexed) without being recoverable from a database dump. The pepper lives outside the database
-(settings.KEY_PEPPER); during a pepper rotation the previous peppers keep matching until every row is re-keyed.
+(settings.KEY_PEPPER).
+
+Pepper rotation wraps instead of waiting: `koppelpunt rotate-pepper` replaces every stored digest d by
+HMAC(new_pepper, d) in one transaction, so no plain code is needed and no koppeling is lost, and the old
+pepper moves to KEY_PEPPER_PREVIOUS (oldest first). A digest is therefore the chain
+HMAC(current, HMAC(previous_n, … HMAC(previous_1, code))). A leaked old pepper alone is worthless: every
+stored digest is also keyed with the current one.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 
 from django.conf import settings
-from django.views.decorators.debug import sensitive_variables
 
 
-@sensitive_variables("pepper", "code")
-def _digest(pepper: str, code: str) -> str:
-    return hmac.new(pepper.encode(), code.encode(), hashlib.sha256).hexdigest()
+def _mac(pepper: str, value: bytes) -> bytes:
+    return hmac.new(pepper.encode(), value, hashlib.sha256).hexdigest().encode()
 
 
-@sensitive_variables("code")
+def peppers() -> list[str]:
+    """Every pepper in the chain, oldest first; the current one last."""
+    return [*getattr(settings, "KEY_PEPPER_PREVIOUS", []), settings.KEY_PEPPER]
+
+
+def chain_digest(code: str, chain: Sequence[str]) -> str:
+    value = code.encode()
+    for pepper in chain:
+        value = _mac(pepper, value)
+    return value.decode()
+
+
 def code_digest(code: str) -> str:
-    """The digest stored for `code` under the current pepper (64 lower-case hex characters)."""
-    return _digest(settings.KEY_PEPPER, code)
+    """The digest stored for `code` (64 lower-case hex characters)."""
+    return chain_digest(code, peppers())
 
 
-@sensitive_variables("code")
 def code_digests(code: str) -> list[str]:
-    """Digests of `code` under the current pepper first, then every previous pepper still accepted.
-
-    Use this for look-ups (`code_hmac__in=code_digests(code)`) and uniqueness checks, so a code stored
-    before a pepper rotation is still found.
-    """
-    peppers = [settings.KEY_PEPPER, *getattr(settings, "KEY_PEPPER_PREVIOUS", [])]
-    return [_digest(pepper, code) for pepper in peppers]
+    """Digests to look `code` up by (`code_hmac__in=code_digests(code)`). One since rotation re-keys in place."""
+    return [code_digest(code)]
 
 
-@sensitive_variables("code")
+def wrap_digest(stored_digest: str, new_pepper: str) -> str:
+    """Re-key a stored digest under an added pepper, without knowing the code."""
+    return _mac(new_pepper, stored_digest.encode()).decode()
+
+
 def verify_code(code: str, stored_digest: str | None) -> bool:
-    """Constant-time check of `code` against a stored digest (any accepted pepper)."""
+    """Constant-time check of `code` against a stored digest."""
     if not stored_digest:
         return False
-    matched = False
-    # Compare against every pepper without short-circuiting, so timing does not reveal which one matched.
-    for candidate in code_digests(code):
-        matched |= hmac.compare_digest(candidate, stored_digest)
-    return matched
+    return hmac.compare_digest(code_digest(code), stored_digest)

@@ -289,7 +289,7 @@ def test_error_pages_and_logs_mask_the_code(cast: Cast, settings, monkeypatch, c
     def boom(*args: object, **kwargs: object) -> str:
         raise RuntimeError("storage unavailable")
 
-    monkeypatch.setattr("las.secrets._digest", boom)
+    monkeypatch.setattr("las.secrets._mac", boom)
     client = Client(raise_request_exception=False)
     client.force_login(cast.anna_school_a)
     response = activate(client)
