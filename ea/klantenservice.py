@@ -53,6 +53,8 @@ def aanvragen(school: School, data: dict[str, Any], user: Any) -> LasKoppeling:
         koppeling.autorisatiesleutel = data["autorisatiesleutel"]
         koppeling.save()
     log.info("koppeling %s aangevraagd voor school %s", koppeling.pk, school.pk)
+    desk = sorted({k.user.email for k in school.applicatie.klantenservice.select_related("user") if k.user.email})
+    _mail(koppeling, "nieuwe_aanvraag", desk)
     return koppeling
 
 
@@ -71,19 +73,22 @@ def _beheerder_adressen(school: School) -> list[str]:
     return sorted({b.user.email for b in school.beheerders.select_related("user") if b.user.email})
 
 
-def _mail(koppeling: LasKoppeling, template: str) -> int:
+def _mail(koppeling: LasKoppeling, template: str, adressen: list[str] | None = None) -> int:
     school = koppeling.school
+    base = settings.BASE_URL.rstrip("/")
     context = {
         "koppeling": koppeling,
         "school": school,
         "applicatie": school.applicatie,
-        "import_url": settings.BASE_URL.rstrip("/") + reverse("ea:importeren", args=[school.pk]),
-        "koppelen_url": settings.BASE_URL.rstrip("/") + reverse("ea:koppelen", args=[school.pk]),
+        "import_url": base + reverse("ea:importeren", args=[school.pk]),
+        "koppelen_url": base + reverse("ea:koppelen", args=[school.pk]),
+        "aanvraag_url": base + reverse("ea:aanvraag", args=[koppeling.pk]),
     }
     with translation.override("nl"):
         subject = render_to_string(f"ea/mail/{template}_onderwerp.txt", context).strip()
         body = render_to_string(f"ea/mail/{template}.txt", context)
-    adressen = _beheerder_adressen(school)
+    if adressen is None:
+        adressen = _beheerder_adressen(school)
     return send_mass_mail([(subject, body, settings.DEFAULT_FROM_EMAIL, [a]) for a in adressen])
 
 

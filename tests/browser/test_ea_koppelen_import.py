@@ -105,8 +105,9 @@ def test_request_approve_mail_and_import(page: Any, new_page: Any, las: str, dja
     assert LasKoppeling.objects.get().status == "goedgekeurd"
 
     # 3. The e-mail: its link leads to the import screen.
-    assert [m.to for m in mail.outbox] == [["joost@vlinderboom.example"]]
-    link = re.search(r"http://\S+/importeren/", mail.outbox[0].body).group(0)
+    assert [m.to for m in mail.outbox] == [["vera@rekenwereld.example"], ["joost@vlinderboom.example"]]
+    assert "goedgekeurd" in mail.outbox[1].subject
+    link = re.search(r"http://\S+/importeren/", mail.outbox[1].body).group(0)
     page.goto(urlsplit(link).path)  # BASE_URL may name another host than the live server's
     page.get_by_role("heading", name="Gegevens importeren").wait_for()
     page.goto(f"/applicatie/school/{school.pk}/koppelen/")

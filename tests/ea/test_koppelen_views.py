@@ -108,6 +108,11 @@ def test_service_desk_approves_and_every_admin_gets_the_import_link(
     SchoolBeheerder.objects.create(user=tweede, school=school)
     login(client, beheerder).post(reverse("ea:koppelen", args=[school.pk]), form_data())
     k = LasKoppeling.objects.get()
+    # The service desk hears of the new request.
+    assert [m.to for m in mail.outbox] == [["vera@rekenwereld.example"]]
+    assert "Nieuwe koppelingsaanvraag: OBS De Linde" in mail.outbox[0].subject
+    assert f"/applicatie/klantenservice/aanvraag/{k.pk}/" in mail.outbox[0].body and SLEUTEL not in mail.outbox[0].body
+    mail.outbox.clear()
 
     ks = Client()
     login(ks, klantenservice)
@@ -147,6 +152,7 @@ def test_rejection_needs_a_reason_and_mails_it(
 ) -> None:
     login(client, beheerder).post(reverse("ea:koppelen", args=[school.pk]), form_data())
     k = LasKoppeling.objects.get()
+    mail.outbox.clear()
     ks = login(Client(), klantenservice)
     page = ks.post(reverse("ea:aanvraag", args=[k.pk]), {"actie": "afwijzen", "reden": ""}).content.decode()
     assert "Geef een reden op" in page and not mail.outbox
