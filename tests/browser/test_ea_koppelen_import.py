@@ -2,45 +2,37 @@
 Koppelen met LAS → Aanvragen → the service desk tests and approves → the admin follows the e-mail's link →
 Gegevens importeren with one manual link, one group not imported and one pupil deactivated → summary → database.
 
-The LAS is our own school side's UWLR endpoint served by the live server when it exists (LAS data built with
-the `las` models); until then a real in-test HTTP LAS serving messages built by uwlr.leerlinggegevens.
+The LAS is our own school side: its UWLR endpoint served by the live server over real HTTP, its data built with the
+`las` models, Rekenwereld activated there with a verification code that the school's admin pastes as the key.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
 
-from ea.models import Applicatie, Groep, Klantenservice, LasKoppeling, LasType, Leerkracht, Leerling, LinkRule
+from ea.models import Applicatie, Groep, Klantenservice, LasKoppeling, Leerkracht, Leerling, LinkRule
 from ea.models import School as EaSchool
 from ea.models import SchoolBeheerder as EaBeheerder
 from tests.browser.conftest import login, screenshot
-from tests.ea.fake_las import running_fake_las
-from tests.ea.own_las import SLEUTEL, las_data, own_las_endpoint, seed_own_las
+from tests.ea.own_las import SLEUTEL, las_data, seed_own_las
 
 PASSWORD = "Koppel-test-2026!"
 
 
 @pytest.fixture
-def las(live_server: Any, settings: Any, transactional_db: None) -> Iterator[str]:
-    """The name of the LasType the school chooses, pointing at a live LAS that holds `las_data`."""
+def las(live_server: Any, settings: Any, transactional_db: None) -> str:
+    """Our own school side holds `las_data` and has activated Rekenwereld; the LasType points at it."""
     from ea.forms import huidig_schooljaar
 
-    data = las_data(huidig_schooljaar())
-    if own_las_endpoint():
-        settings.BASE_URL = live_server.url
-        seed_own_las(data)
-        yield "Koppelpunt (eigen LAS)"
-        return
-    with running_fake_las(data, SLEUTEL) as fake:
-        LasType.objects.create(naam="Test-LAS (in-test HTTP)", leerlinggegevens_url=fake.url, volgorde=1)
-        yield "Test-LAS (in-test HTTP)"
+    settings.BASE_URL = live_server.url  # "{BASE_URL}/school/uwlr/leerlinggegevens" = the live server
+    seed_own_las(las_data(huidig_schooljaar()))
+    return "Koppelpunt (eigen LAS)"
 
 
 def _ea_cast(django_user_model: Any) -> tuple[EaSchool, Any]:
@@ -167,7 +159,11 @@ def test_request_approve_mail_and_import(page: Any, new_page: Any, las: str, dja
     assert page.get_by_role("row", name=re.compile("Tim de Wit")).is_visible()
     assert page.console_errors == [] and desk.console_errors == []
 
-    # 9. The database.
+    # 9. The database. The data came from our own LAS, which logged Rekenwereld's (getrapt) requests.
+    from las.models import UwlrToegang
+
+    assert set(UwlrToegang.objects.values_list("klantcode", flat=True)) == {"REKENWERELD"}
+    assert "HaalStructuur" in set(UwlrToegang.objects.values_list("operatie", flat=True))
     pieter = Leerling.objects.get(roepnaam="Piet")
     assert (pieter.extern_key, pieter.eckid.startswith("https://ketenid.nl/pilot/"), pieter.groep.extern_key) == (
         "L1",
