@@ -12,4 +12,5 @@ urlpatterns = [
     path("beheer/django/", admin.site.urls),
     path("school/", include("las.urls")),
     path("applicatie/", include("ea.urls")),
+    path("applicatie/synchronisatie/", include("sync.urls")),
 ]
