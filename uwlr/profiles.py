@@ -18,8 +18,10 @@ Profiles (UWLR-SPEC §5, from the official v2p2 profile XSDs):
 from __future__ import annotations
 
 import dataclasses
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
 from uwlr.model import (
     Groep,
@@ -186,20 +188,37 @@ def get_profile(name: str) -> Profile:
 T = TypeVar("T")
 
 
+_Plan = tuple[Callable[[Any], Any], list[int], list[Any], list[int]]
+_PLANS: dict[tuple[str, frozenset[str]], _Plan] = {}
+
+
+def _plan(cls: type[Any], allowed: frozenset[str]) -> _Plan:
+    """How to copy a `cls` keeping only `allowed` fields: a getter for the kept values, their positions, the
+    defaults for everything else, and the positions of list fields (which need a fresh list per copy)."""
+    cached = _PLANS.get((cls.__qualname__, allowed))
+    if cached is not None:
+        return cached
+    fields = dataclasses.fields(cls)
+    kept = [i for i, f in enumerate(fields) if f.name in allowed]
+    template = [None if f.default is dataclasses.MISSING else f.default for f in fields]
+    lists = [i for i, f in enumerate(fields) if f.default_factory is not dataclasses.MISSING]
+    names = [fields[i].name for i in kept]
+    # attrgetter returns a tuple only for two or more names
+    getter = operator.attrgetter(*names) if len(names) > 1 else (lambda r: tuple(getattr(r, n) for n in names))
+    plan = _PLANS[(cls.__qualname__, allowed)] = (getter, kept, template, lists)
+    return plan
+
+
 def _filtered(record: T, allowed: frozenset[str], keep: frozenset[str] = frozenset()) -> T:
-    changes: dict[str, Any] = {}
-    for f in dataclasses.fields(record):  # type: ignore[arg-type]
-        if f.name in allowed or f.name in keep:
-            continue
-        current = getattr(record, f.name)
-        if f.default_factory is not dataclasses.MISSING:
-            if current:
-                changes[f.name] = f.default_factory()
-        elif current is not None:
-            changes[f.name] = f.default
-    if not changes:
-        return dataclasses.replace(record)  # type: ignore[type-var]
-    return dataclasses.replace(record, **changes)  # type: ignore[type-var]
+    """A new `record` with only the `allowed` (or `keep`) fields; list fields are copied, never shared."""
+    cls: type[Any] = type(record)
+    getter, kept, template, lists = _plan(cls, allowed | keep)
+    values = template.copy()
+    for i in lists:
+        values[i] = []
+    for i, value in zip(kept, getter(record), strict=True):
+        values[i] = list(value) if i in lists else value
+    return cast(T, cls(*values))
 
 
 def _minimal_name(person: Leerling | Leerkracht) -> None:
@@ -228,8 +247,6 @@ def apply_profile(data: Leerlinggegevens, profile: Profile) -> Leerlinggegevens:
         if not profile.groepen:
             new.groep = None
             new.samengestelde_groepen = []
-        else:
-            new.samengestelde_groepen = list(new.samengestelde_groepen)
         if not profile.eckid:
             new.eckid = None
         elif profile.key_only_as_fallback and new.eckid:
@@ -244,8 +261,6 @@ def apply_profile(data: Leerlinggegevens, profile: Profile) -> Leerlinggegevens:
             new_lk.eckid = None
         if profile.minimal_name:
             _minimal_name(new_lk)
-        new_lk.rollen = list(new_lk.rollen)
-        new_lk.rolomschrijvingen = list(new_lk.rolomschrijvingen)
         # per-group roles stay allowed in both profiles (the profile XSDs keep LeerkrachtGroepReferentieType)
         new_lk.groepen = [
             LeerkrachtGroep(g.key, g.samengesteld, list(g.rollen), list(g.rolomschrijvingen)) for g in new_lk.groepen
