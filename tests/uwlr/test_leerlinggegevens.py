@@ -609,3 +609,15 @@ def test_leerkracht_model_defaults_are_independent() -> None:
     assert b.rollen == []
     assert Leerling("x").samengestelde_groepen == []
     assert eckid(1).startswith("https://ketenid.nl/201703/0")
+
+
+def test_supplier_toevoegingen_are_skipped_not_fatal() -> None:
+    # toevoegingen blocks are abstract in the XSD (a supplier's xsi:type); nothing standard in them to keep
+    inner = (
+        '<lg:roepnaam>P</lg:roepnaam><lg:toevoegingen xmlns:x="urn:x"><lg:blok xsi:type="x:Ext" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><lg:code>C</lg:code></lg:blok></lg:toevoegingen>'
+        "<lg:mutatiedatum>2025-01-01T00:00:00</lg:mutatiedatum>"
+    )
+    parsed = parse_answer(etree.fromstring(_answer_with_pupil(inner)))
+    assert isinstance(parsed, Leerlinggegevens)
+    assert parsed.leerlingen[0].mutatiedatum == dt.datetime(2025, 1, 1)
