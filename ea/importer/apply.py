@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from ea.importer import bulk
 from ea.importer.fouten import ImportFout
 from ea.importer.reconcile import load, reconcile
 from ea.models import (
@@ -34,6 +35,8 @@ from ea.models import (
 log = logging.getLogger(__name__)
 BATCH = 1000
 _PERSON = ["achternaam", "voorvoegsel", "roepnaam", "extern_key", "eckid"]
+_PUPIL_INSERT = ("school", *_PERSON, "geboortedatum", "jaargroep", "groep", "actief", "deactivated_at")
+_PUPIL_UPDATE = (*_PERSON, "geboortedatum", "jaargroep", "groep", "actief", "deactivated_at")
 
 
 def te_archiveren(run: ImportRun) -> list[int]:
@@ -44,16 +47,21 @@ def te_archiveren(run: ImportRun) -> list[int]:
     return list(qs.filter(schooljaar__lt=run.schooljaar).values_list("id", flat=True))
 
 
-def te_deactiveren(
-    run: ImportRun, groepen: Sequence[StagedGroep], leerlingen: Sequence[StagedLeerling], archief: Sequence[int]
-) -> list[int]:
-    """Active pupils of an imported or archived group who are not in the import."""
-    groep_ids = {g.target_id for g in groepen if g.besluit == Besluit.BESTAAND} | set(archief)
+def te_deactiveren(run: ImportRun, imported_groups: set[int], in_import: set[int], archief: Sequence[int]) -> list[int]:
+    """Active pupils of an imported (existing) or archived group who are not in the import."""
+    groep_ids = imported_groups | set(archief)
     if not groep_ids:
         return []
-    in_import = {p.target_id for p in leerlingen if p.target_id is not None}
     actief = Leerling.objects.filter(school_id=run.school_id, actief=True, groep__isnull=False)
     return [pk for pk, g in actief.values_list("id", "groep_id") if g in groep_ids and pk not in in_import]
+
+
+def _imported_groups(groepen: Sequence[Any]) -> set[int]:
+    return {g.target_id for g in groepen if g.besluit == Besluit.BESTAAND}
+
+
+def _in_import(leerlingen: Sequence[Any]) -> set[int]:
+    return {p.target_id for p in leerlingen if p.target_id is not None}
 
 
 def samenvatting(run: ImportRun) -> dict[str, Any]:
@@ -67,10 +75,10 @@ def samenvatting(run: ImportRun) -> dict[str, Any]:
             niet=Count("id", filter=Q(besluit=Besluit.NIET)),
         )
         counts[soort] = agg
-    groepen = list(StagedGroep.objects.filter(run=run).only("besluit", "target_id"))
-    leerlingen = list(StagedLeerling.objects.filter(run=run).only("target_id"))
+    imported = set(StagedGroep.objects.filter(run=run, besluit=Besluit.BESTAAND).values_list("target_id", flat=True))
+    in_import = set(StagedLeerling.objects.filter(run=run, target_id__isnull=False).values_list("target_id", flat=True))
     archief = te_archiveren(run)
-    counts["te_deactiveren"] = len(te_deactiveren(run, groepen, leerlingen, archief))  # type: ignore[assignment]
+    counts["te_deactiveren"] = len(te_deactiveren(run, imported, in_import, archief))  # type: ignore[assignment]
     counts["te_archiveren"] = len(archief)  # type: ignore[assignment]
     counts["zonder_email"] = list(  # type: ignore[assignment]
         StagedLeerkracht.objects.filter(run=run, besluit=Besluit.NIEUW, email="").values_list("id", flat=True)
@@ -119,7 +127,7 @@ def apply(run: ImportRun, user: Any = None) -> dict[str, int]:
     return resultaat
 
 
-def _check_emails(leerkrachten: Sequence[StagedLeerkracht]) -> None:
+def _check_emails(leerkrachten: Sequence[Any]) -> None:
     missing, wrong = [], []
     for t in leerkrachten:
         if t.besluit != Besluit.NIEUW:
@@ -184,7 +192,7 @@ def _apply(run: ImportRun, user: Any) -> dict[str, int]:
     for g in groepen:
         if g.besluit == Besluit.BESTAAND:
             group_id[g.key] = g.target_id  # type: ignore[assignment]
-    deactiveren = te_deactiveren(run, groepen, leerlingen, archief)
+    deactiveren = te_deactiveren(run, _imported_groups(groepen), _in_import(leerlingen), archief)
     Groep.objects.filter(pk__in=archief).update(gearchiveerd=True)
     result.update(groepen_nieuw=len(new_groups), groepen_gewijzigd=len(changed), groepen_gearchiveerd=len(archief))
 
@@ -227,39 +235,51 @@ def _apply(run: ImportRun, user: Any) -> dict[str, int]:
     through.objects.bulk_create(rows, batch_size=BATCH)
     result.update(leerkrachten_nieuw=len(new_teachers), leerkrachten_gewijzigd=len(changed_t))
 
-    # Pupils
+    # Pupils: the big table, written with plain executemany (no ids needed back).
     new_pupils = [
-        Leerling(
-            school_id=school_id,
-            achternaam=p.achternaam,
-            voorvoegsel=p.voorvoegsel,
-            roepnaam=p.roepnaam,
-            geboortedatum=p.geboortedatum,
-            jaargroep=p.jaargroep,
-            groep_id=group_id.get(p.groep_key),
-            extern_key=p.key,
-            eckid=p.eckid,
+        (
+            school_id,
+            p.achternaam,
+            p.voorvoegsel,
+            p.roepnaam,
+            p.key,
+            p.eckid,
+            p.geboortedatum,
+            p.jaargroep,
+            group_id.get(p.groep_key),
+            True,
+            None,
         )
         for p in leerlingen
         if p.besluit == Besluit.NIEUW
     ]
-    for start in range(0, len(new_pupils), BATCH):
-        Leerling.objects.bulk_create(new_pupils[start : start + BATCH])
+    bulk.insert(Leerling, _PUPIL_INSERT, new_pupils)
     changed_p = [p for p in leerlingen if p.besluit == Besluit.BESTAAND and p.wijzigt]
     if changed_p:
-        existing_p = Leerling.objects.in_bulk([p.target_id for p in changed_p])
+        huidig = {
+            pk: (key, eckid)
+            for pk, key, eckid in Leerling.objects.filter(school_id=school_id).values_list("id", "extern_key", "eckid")
+        }
+        updates = []
         for p in changed_p:
-            obj = existing_p[p.target_id]
-            _copy_person(obj, p)
-            obj.geboortedatum, obj.jaargroep = p.geboortedatum, p.jaargroep
-            obj.groep_id = group_id.get(p.groep_key) if p.groep_key else None
-            obj.actief, obj.deactivated_at = True, None
-        objs = list(existing_p.values())
-        for start in range(0, len(objs), BATCH):
-            Leerling.objects.bulk_update(
-                objs[start : start + BATCH],
-                [*_PERSON, "geboortedatum", "jaargroep", "groep", "actief", "deactivated_at"],
+            key, eckid = huidig[p.target_id]  # type: ignore[index]
+            # A LAS that starts sending ECK iDs re-keys the record in place; an absent value keeps the old one.
+            updates.append(
+                (
+                    p.achternaam,
+                    p.voorvoegsel,
+                    p.roepnaam,
+                    p.key or key,
+                    p.eckid or eckid,
+                    p.geboortedatum,
+                    p.jaargroep,
+                    group_id.get(p.groep_key) if p.groep_key else None,
+                    True,
+                    None,
+                    p.target_id,
+                )
             )
+        bulk.update(Leerling, _PUPIL_UPDATE, updates)
     for start in range(0, len(deactiveren), BATCH):
         Leerling.objects.filter(pk__in=deactiveren[start : start + BATCH]).update(actief=False, deactivated_at=now)
     result.update(

@@ -21,6 +21,7 @@ from typing import Any
 from django.db import transaction
 
 from ea.importer.fouten import ImportFout
+from ea.importer.rows import DECISION, GroepRow, LeerkrachtRow, LeerlingRow
 from ea.models import (
     Besluit,
     Groep,
@@ -36,7 +37,7 @@ from ea.models import (
 
 SUGGESTIE = "suggestie"
 GROEP_NIET = "groep"
-_FIELDS = ["besluit", "target_id", "reden", "handmatig", "suggestie_id", "wijzigt"]
+_FIELDS = list(DECISION)
 
 
 def norm(value: str | None) -> str:
@@ -153,9 +154,9 @@ def existing_groups(run: ImportRun) -> list[dict[str, Any]]:
 
 def reconcile(
     run: ImportRun,
-    groepen: Sequence[StagedGroep],
-    leerkrachten: Sequence[StagedLeerkracht],
-    leerlingen: Sequence[StagedLeerling],
+    groepen: Sequence[GroepRow],
+    leerkrachten: Sequence[LeerkrachtRow],
+    leerlingen: Sequence[LeerlingRow],
 ) -> None:
     """Decide every staged row in place (keeping manual decisions) and flag the existing records that change."""
     rules = _rules(run.school_id)
@@ -205,17 +206,17 @@ def reconcile(
         through = Leerkracht.groepen.through.objects.filter(leerkracht__school_id=run.school_id)
         for lk_id, g_id in through.values_list("leerkracht_id", "groep_id"):
             memberships[lk_id].add(g_id)
+    groep_by_key = {g.key: g for g in groepen}
     for t in leerkrachten:
         t.wijzigt = t.besluit == Besluit.BESTAAND and _teacher_changes(
-            t, t_index.records[t.target_id], memberships[t.target_id] & run_group_ids, groepen_doel(t, groepen)
+            t, t_index.records[t.target_id], memberships[t.target_id] & run_group_ids, groepen_doel(t, groep_by_key)
         )
     for p in leerlingen:
         p.wijzigt = p.besluit == Besluit.BESTAAND and _pupil_changes(p, p_index.records[p.target_id], group_target)
 
 
-def groepen_doel(t: StagedLeerkracht, groepen: Sequence[StagedGroep]) -> tuple[set[int], bool]:
+def groepen_doel(t: LeerkrachtRow, by_key: dict[str, GroepRow]) -> tuple[set[int], bool]:
     """(ids of existing groups, whether a new group is involved) a teacher will be linked to by this run."""
-    by_key = {g.key: g for g in groepen}
     ids: set[int] = set()
     nieuw = False
     for key in filter(None, t.groep_keys.split("\n")):
@@ -229,7 +230,7 @@ def groepen_doel(t: StagedLeerkracht, groepen: Sequence[StagedGroep]) -> tuple[s
     return ids, nieuw
 
 
-def _group_changes(g: StagedGroep, rec: dict[str, Any], run: ImportRun) -> bool:
+def _group_changes(g: GroepRow, rec: dict[str, Any], run: ImportRun) -> bool:
     return (
         rec["naam"] != g.naam
         or rec["jaargroep"] != g.jaargroep
@@ -251,12 +252,12 @@ def _person_changes(s: Any, rec: dict[str, Any]) -> bool:
     )
 
 
-def _teacher_changes(t: StagedLeerkracht, rec: dict[str, Any], current: set[int], doel: tuple[set[int], bool]) -> bool:
+def _teacher_changes(t: LeerkrachtRow, rec: dict[str, Any], current: set[int], doel: tuple[set[int], bool]) -> bool:
     ids, nieuw = doel
     return _person_changes(t, rec) or bool(t.email and norm(rec["email"]) != norm(t.email)) or nieuw or current != ids
 
 
-def _pupil_changes(p: StagedLeerling, rec: dict[str, Any], group_target: dict[str, int | None]) -> bool:
+def _pupil_changes(p: LeerlingRow, rec: dict[str, Any], group_target: dict[str, int | None]) -> bool:
     if p.groep_key and group_target.get(p.groep_key) is None:
         groep_verandert = True  # goes to a group that is created by this run
     else:
@@ -273,29 +274,19 @@ def _pupil_changes(p: StagedLeerling, rec: dict[str, Any], group_target: dict[st
 # Re-evaluation after a change by hand
 
 
-def load(run: ImportRun) -> tuple[list[StagedGroep], list[StagedLeerkracht], list[StagedLeerling]]:
-    return (
-        list(StagedGroep.objects.filter(run=run)),
-        list(StagedLeerkracht.objects.filter(run=run)),
-        list(StagedLeerling.objects.filter(run=run)),
-    )
-
-
-def _snapshot(rows: Sequence[Any]) -> list[tuple[Any, ...]]:
-    return [tuple(getattr(r, f) for f in _FIELDS) for r in rows]
+def load(run: ImportRun) -> tuple[list[GroepRow], list[LeerkrachtRow], list[LeerlingRow]]:
+    return GroepRow.load(run), LeerkrachtRow.load(run), LeerlingRow.load(run)
 
 
 def herbereken(run: ImportRun) -> None:
     """Re-reconcile a staged run after a manual change; writes only the rows whose decision changed."""
     groepen, leerkrachten, leerlingen = load(run)
-    before = [_snapshot(rows) for rows in (groepen, leerkrachten, leerlingen)]
+    before = [[r.decision() for r in rows] for rows in (groepen, leerkrachten, leerlingen)]
     reconcile(run, groepen, leerkrachten, leerlingen)
-    for rows, snap, model in zip(
-        (groepen, leerkrachten, leerlingen), before, (StagedGroep, StagedLeerkracht, StagedLeerling), strict=True
+    for rows, snap, cls in zip(
+        (groepen, leerkrachten, leerlingen), before, (GroepRow, LeerkrachtRow, LeerlingRow), strict=True
     ):
-        changed = [r for r, old in zip(rows, snap, strict=True) if tuple(getattr(r, f) for f in _FIELDS) != old]
-        if changed:
-            model.objects.bulk_update(changed, _FIELDS, batch_size=500)
+        cls.save_decisions([r for r, old in zip(rows, snap, strict=True) if r.decision() != old])
 
 
 STAGED_MODELS: dict[str, type[StagedRecord]] = {

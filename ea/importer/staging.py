@@ -10,10 +10,9 @@ from django.db import transaction
 
 from ea.importer.fouten import ImportFout
 from ea.importer.reconcile import reconcile
-from ea.models import Groep, ImportRun, LasKoppeling, School, StagedGroep, StagedLeerkracht, StagedLeerling
+from ea.importer.rows import GroepRow, LeerkrachtRow, LeerlingRow
+from ea.models import Groep, ImportRun, LasKoppeling, School
 from uwlr import model
-
-BATCH = 2000
 
 
 def _s(value: str | None, limit: int) -> str:
@@ -65,14 +64,14 @@ def stage(
     controleer(data)
     jaar = schooljaar or data.school.schooljaar or (koppeling.schooljaar if koppeling else "")
     groepen = [
-        StagedGroep(key=_s(g.key, 256), naam=_s(g.naam, 64), jaargroep=_s(g.jaargroep, 2), soort=Groep.STAMGROEP)
+        GroepRow(key=_s(g.key, 256), naam=_s(g.naam, 64), jaargroep=_s(g.jaargroep, 2), soort=Groep.STAMGROEP)
         for g in data.groepen
     ] + [
-        StagedGroep(key=_s(g.key, 256), naam=_s(g.naam, 64), jaargroep="", soort=Groep.SAMENGESTELD)
+        GroepRow(key=_s(g.key, 256), naam=_s(g.naam, 64), jaargroep="", soort=Groep.SAMENGESTELD)
         for g in data.samengestelde_groepen
     ]
     leerkrachten = [
-        StagedLeerkracht(
+        LeerkrachtRow(
             key=_s(lk.key, 256),
             eckid=_s(lk.eckid, 256),
             achternaam=_s(lk.achternaam, 200),
@@ -84,7 +83,7 @@ def stage(
         for lk in data.leerkrachten
     ]
     leerlingen = [
-        StagedLeerling(
+        LeerlingRow(
             key=_s(ll.key, 256),
             eckid=_s(ll.eckid, 256),
             achternaam=_s(ll.achternaam, 200),
@@ -101,11 +100,8 @@ def stage(
         for old in ImportRun.objects.filter(school=school, state=ImportRun.STAGED):
             afbreken(old)
         run = ImportRun.objects.create(school=school, koppeling=koppeling, schooljaar=jaar, created_by=user)
-        for rows in (groepen, leerkrachten, leerlingen):
-            for row in rows:
-                row.run = run
         reconcile(run, groepen, leerkrachten, leerlingen)
-        StagedGroep.objects.bulk_create(groepen, batch_size=BATCH)
-        StagedLeerkracht.objects.bulk_create(leerkrachten, batch_size=BATCH)
-        StagedLeerling.objects.bulk_create(leerlingen, batch_size=BATCH)
+        GroepRow.insert(run, groepen)
+        LeerkrachtRow.insert(run, leerkrachten)
+        LeerlingRow.insert(run, leerlingen)
     return run

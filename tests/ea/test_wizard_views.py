@@ -199,3 +199,43 @@ def test_las_down_is_explained_in_plain_dutch(
 def test_connection_test_reports_counts(klantenservice: Any, koppeling: LasKoppeling) -> None:
     uitkomst = koppelen.test_verbinding(koppeling)
     assert uitkomst.ok and (uitkomst.groepen, uitkomst.leerlingen, uitkomst.leerkrachten) == (2, 3, 2)
+
+
+def test_leerlingen_beheren_lists_deactivated_pupils_and_reactivates(
+    client: Client, beheerder: Any, school: Any
+) -> None:
+    from django.utils import timezone
+
+    weg = Leerling.objects.create(
+        school=school, achternaam="de Wit", roepnaam="Tim", extern_key="L9", actief=False, deactivated_at=timezone.now()
+    )
+    Leerling.objects.create(school=school, achternaam="Jansen", roepnaam="Piet", extern_key="L1")
+    client.force_login(beheerder)
+    url = reverse("ea:leerlingen", args=[school.pk])
+    page = client.get(url).content.decode()
+    assert "Piet Jansen" in page and "Tim de Wit" not in page and "Gedeactiveerd (1)" in page
+    page = client.get(url, {"status": "gedeactiveerd"}).content.decode()
+    assert "Tim de Wit" in page and "Geselecteerde leerlingen heractiveren" in page
+    response = client.post(f"{url}?status=gedeactiveerd", {"actie": "heractiveren", "leerling": [weg.pk]}, follow=True)
+    assert "1 leerling(en) geheractiveerd." in response.content.decode()
+    weg.refresh_from_db()
+    assert weg.actief and weg.deactivated_at is None
+
+
+def test_wizard_tab_of_a_big_school_takes_a_fixed_number_of_queries(
+    client: Client, beheerder: Any, school: Any, django_assert_max_num_queries: Any
+) -> None:
+    from ea import importer
+
+    data = gegevens(
+        groepen=[model.Groep(key=f"G{i}", naam=f"Groep {i}", jaargroep="5") for i in range(100)],
+        leerlingen=[leerling(f"L{i}", f"Naam{i}", "Kind", f"G{i % 100}") for i in range(3000)],
+    )
+    run = importer.stage(school, data)
+    client.force_login(beheerder)
+    for tab in ("groepen", "leerkrachten", "leerlingen"):
+        with django_assert_max_num_queries(20):
+            response = client.get(reverse("ea:import_tab", args=[school.pk, run.pk, tab]))
+        assert response.status_code == 200
+    with django_assert_max_num_queries(20):
+        assert client.get(reverse("ea:import_samenvatting", args=[school.pk, run.pk])).status_code == 200
