@@ -28,8 +28,15 @@ LVS_SET_XSD = "Profiel LVS set/Profiel_LVS_set_UWLR_Leerlinggegevens_v2p2.xsd"
 _LAST_YEAR = '<xs:enumeration value="2024-2025"/>'
 
 
-def widened_copy(schemas_dir: Path, until: int = 2100) -> Path:
-    """Copy `schemas_dir` to a new temporary folder, with school years enumerated up to `until-1`-`until`."""
+_REQUIRED_KEY = '<xs:attribute name="key" type="EDEXKeyType" use="required"/>'
+
+
+def widened_copy(schemas_dir: Path, until: int = 2100, *, uwlr23: bool = False) -> Path:
+    """Copy `schemas_dir` to a new temporary folder, with school years enumerated up to `until-1`-`until`.
+
+    With `uwlr23`, the pupil's `key` attribute is made optional, as UWLR 2.3 allows for pupils with an ECK iD
+    (no official 2.3 XSD exists; this is the one difference that matters on the wire).
+    """
     target = Path(tempfile.mkdtemp(prefix="uwlr-schemas-")) / "Schemas"
     shutil.copytree(schemas_dir, target)
     for path in target.rglob("*.xsd"):
@@ -40,18 +47,30 @@ def widened_copy(schemas_dir: Path, until: int = 2100) -> Path:
         raise ValueError(f"{variabel}: school-year enumeration not found where expected")
     extra = "".join(f'\n\t\t\t<xs:enumeration value="{y}-{y + 1}"/>' for y in range(2025, until))
     variabel.write_text(text.replace(_LAST_YEAR, _LAST_YEAR + extra), encoding="utf-8")
+    if uwlr23:
+        for path in target.rglob("*EDEXML.elementen.xsd"):
+            text = path.read_text(encoding="utf-8")
+            start = text.index('name="LeerlingType"')
+            at = text.index(_REQUIRED_KEY, start)
+            path.write_text(
+                text[:at] + '<xs:attribute name="key" type="EDEXKeyType"/>' + text[at + len(_REQUIRED_KEY) :],
+                encoding="utf-8",
+            )
     return target
 
 
 @functools.cache
-def _widened(schemas_dir: str) -> Path:
-    return widened_copy(Path(schemas_dir))
+def _widened(schemas_dir: str, uwlr23: bool) -> Path:
+    return widened_copy(Path(schemas_dir), uwlr23=uwlr23)
 
 
 @functools.cache
-def load_schema(schemas_dir: Path, name: str = LEERLINGGEGEVENS_XSD) -> etree.XMLSchema:
-    """The XSD `name` (relative to the Schemas folder) from a widened temporary copy, loaded once per process."""
-    root = _widened(str(Path(schemas_dir).resolve()))
+def load_schema(schemas_dir: Path, name: str = LEERLINGGEGEVENS_XSD, *, uwlr23: bool = False) -> etree.XMLSchema:
+    """The XSD `name` (relative to the Schemas folder) from a widened temporary copy, loaded once per process.
+
+    `uwlr23=True` gives the UWLR 2.3 reading (pupil `key` optional) of the same schema.
+    """
+    root = _widened(str(Path(schemas_dir).resolve()), uwlr23)
     return etree.XMLSchema(etree.parse(str(root / name)))
 
 

@@ -178,13 +178,17 @@ def test_every_answer_validates_and_round_trips(op: Operation, profile: str | No
     root = etree.fromstring(body)
     keyless = root.xpath("//lg:leerling[not(@key)]", namespaces={"lg": LEERLINGGEGEVENS})
     if xsdversie == "2.3" and profile is not None and PROFILES[profile].key_only_as_fallback:
-        # 2.3: the ECK iD is the identifier; no 2.3 XSD exists and the 2.2 one demands a key, so check by hand
+        # 2.3: the ECK iD is the identifier and the LAS key is left out; no 2.3 XSD exists, so validate against
+        # the 2.2 schema read the 2.3 way (pupil key optional) — and see that plain 2.2 would refuse it
         expected = (
             [ll for ll in data.leerlingen if ll.eckid]
             if op in (Operation.HAAL_LEERLINGGEGEVENS, Operation.HAAL_LEERLINGEN)
             else []
         )
         assert len(keyless) == len(expected)
+        assert_valid(body, load_schema(SCHEMAS, uwlr23=True))
+        if expected:
+            assert validation_errors(leerlinggegevens_schema(), body)
     else:
         assert keyless == []
         assert_valid(body)
