@@ -8,9 +8,19 @@ import datetime as dt
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
-from tests.uwlr.lg_samples import EXAMPLES, SCHEMAS, eckid, full_school, leerlinggegevens_schema, schools
+from tests.uwlr.lg_samples import (
+    EXAMPLES,
+    SCHEMAS,
+    datetimes,
+    eckid,
+    full_school,
+    keys,
+    leerlinggegevens_schema,
+    schools,
+)
 from uwlr import soap
 from uwlr.faults import OngeldigBericht, XsdVersieOngeldig
 from uwlr.leerlinggegevens import (
@@ -625,3 +635,32 @@ def test_supplier_toevoegingen_are_skipped_not_fatal() -> None:
     parsed = parse_answer(etree.fromstring(_answer_with_pupil(inner)))
     assert isinstance(parsed, Leerlinggegevens)
     assert parsed.leerlingen[0].mutatiedatum == dt.datetime(2025, 1, 1)
+
+
+@st.composite
+def verzoeken(draw: st.DrawFn) -> Verzoek:
+    op = draw(st.sampled_from(list(Operation)))
+    year = draw(st.integers(1990, 2090))
+    brin = draw(st.booleans())
+    return Verzoek(
+        operation=op,
+        schooljaar=f"{year}-{year + 1}",
+        brincode=draw(st.from_regex(r"[0-9]{2}[A-Z]{2}", fullmatch=True)) if brin else None,
+        dependancecode=draw(st.none() | st.from_regex(r"(0[1-9]|[1-9][0-9])", fullmatch=True)) if brin else None,
+        schoolkey=None
+        if brin
+        else draw(st.text(min_size=1, max_size=256).filter(lambda t: "\r" not in t and t.isprintable())),
+        xsdversie=draw(st.sampled_from(["2.1", "2.2", "2.3"])),
+        gegevenssetid=draw(st.none() | st.text("abcXYZ-_ 0123", min_size=1, max_size=64)),
+        laatstontvangengegevens=draw(st.none() | datetimes),
+        groepen=tuple(draw(st.lists(st.builds(GroepRef, st.none() | keys, st.booleans()), min_size=1, max_size=5)))
+        if op.has_groepen_ref
+        else (),
+    )
+
+
+@settings(max_examples=80, deadline=None)
+@given(verzoeken())
+def test_property_any_request_round_trips_and_validates(verzoek: Verzoek) -> None:
+    assert_valid(build_request_body(verzoek))
+    assert parse_request_envelope(build_request(verzoek, AUT), verzoek.operation)[1] == verzoek
