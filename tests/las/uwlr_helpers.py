@@ -11,6 +11,7 @@ from django.utils import timezone
 from lxml import etree
 
 from las import services
+from las.catalogus import load_catalogue
 from las.demo import VestigingSpec, build_school
 from las.models import Koppeling, KoppelingAanbod, KoppelingStatus, School, Vestiging
 from uwlr import leerlinggegevens as lg
@@ -47,6 +48,8 @@ def activate(v: Vestiging, slug: str = "snappet", code: str | None = None, *, st
              status: str | None = None) -> tuple[Koppeling, str]:
     """An activated koppeling of `v` for the offer `slug`, with its plain code."""
     code = code or code_for(v, f"{slug}-0123456789")
+    if not KoppelingAanbod.objects.filter(slug=slug).exists():
+        load_catalogue()  # a transactional test flushed the catalogue the migration loaded
     aanbod = KoppelingAanbod.objects.get(slug=slug)
     k = services.activate(vestiging=v, aanbod=aanbod, user=None, naam="Test", code=code,
                           startdatum=start or timezone.localdate())
