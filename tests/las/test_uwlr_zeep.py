@@ -115,7 +115,7 @@ def test_zeep_calls_every_leerlinggegevens_operation_against_the_live_server(kop
                 assert result["leerling"] == (12 if operation == "HaalLeerlinggegevens" else groep.leerlingen.count())
     # Every request zeep made from the WSDL was understood and answered by our server:
     served = dict(UwlrToegang.objects.values_list("operatie", "uitkomst").distinct())
-    assert served == {op: "ok" for op in calls}, served
+    assert served == dict.fromkeys(calls, "ok"), served
     # What zeep 4.3.3 can read of our answers (all of them valid against the official XSDs, see
     # test_uwlr_leerlinggegevens.py). Strict mode stops at `school/aanmaakdatum` ("Unexpected element
     # aanmaakdatum, expected instellingsnummer"); lax mode reads structure and pupils, and loops on every answer
