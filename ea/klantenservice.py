@@ -12,6 +12,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from ea.models import LasKoppeling, LasType, School
 
@@ -96,7 +97,7 @@ def _beslis(koppeling: LasKoppeling, user: Any, status: str, reden: str = "") ->
     with transaction.atomic():
         locked = LasKoppeling.objects.select_for_update().get(pk=koppeling.pk)
         if locked.status != LasKoppeling.AANGEVRAAGD:
-            raise AanvraagFout("Over deze aanvraag is al beslist.")
+            raise AanvraagFout(_("This request has already been decided."))
         if status == LasKoppeling.GOEDGEKEURD:
             # One active connection per school: the new one replaces an earlier one.
             LasKoppeling.objects.filter(school_id=locked.school_id, status=LasKoppeling.GOEDGEKEURD).update(

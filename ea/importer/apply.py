@@ -15,6 +15,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ea.importer import bulk
 from ea.importer.fouten import ImportFout
@@ -107,7 +108,7 @@ def apply(run: ImportRun, user: Any = None) -> dict[str, int]:
         with transaction.atomic():
             locked = ImportRun.objects.select_for_update().get(pk=run.pk)
             if locked.state != ImportRun.STAGED:
-                raise ImportFout("Deze import is al afgerond of afgebroken; start een nieuwe import.")
+                raise ImportFout(_("This import has already been finished or aborted; start a new import."))
             resultaat = _apply(locked, user)
             locked.state, locked.finished_at, locked.resultaat = ImportRun.APPLIED, timezone.now(), resultaat
             locked.save(update_fields=["state", "finished_at", "resultaat"])
@@ -120,8 +121,10 @@ def apply(run: ImportRun, user: Any = None) -> dict[str, int]:
             state=ImportRun.FAILED, finished_at=timezone.now(), fout=type(exc).__name__
         )
         raise ImportFout(
-            "Het importeren is mislukt door een fout bij het opslaan. Er is niets veranderd; "
-            "start de import opnieuw of neem contact op met de klantenservice."
+            _(
+                "Importing failed because of an error while saving. Nothing has been changed; "
+                "start the import again or contact the service desk."
+            )
         ) from exc
     run.refresh_from_db()
     return resultaat
@@ -140,9 +143,11 @@ def _check_emails(leerkrachten: Sequence[Any]) -> None:
         except ValidationError:
             wrong.append(t.naam)
     if missing:
-        raise ImportFout("Vul een e-mailadres in voor de nieuwe leerkracht(en): " + ", ".join(missing[:10]) + ".")
+        raise ImportFout(
+            _("Fill in an e-mail address for the new teacher(s): %(names)s.") % {"names": ", ".join(missing[:10])}
+        )
     if wrong:
-        raise ImportFout("Het e-mailadres is ongeldig bij: " + ", ".join(wrong[:10]) + ".")
+        raise ImportFout(_("The e-mail address is invalid for: %(names)s.") % {"names": ", ".join(wrong[:10])})
 
 
 def _apply(run: ImportRun, user: Any) -> dict[str, int]:

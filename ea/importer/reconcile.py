@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from ea.importer.fouten import ImportFout
 from ea.importer.rows import DECISION, GroepRow, LeerkrachtRow, LeerlingRow
@@ -303,12 +304,12 @@ TARGET_MODELS: dict[str, type[Any]] = {
 
 def _staged(run: ImportRun, soort: str, staged_id: int) -> Any:
     if run.state != ImportRun.STAGED:
-        raise ImportFout("Deze import is al afgerond of afgebroken.")
+        raise ImportFout(_("This import has already been finished or aborted."))
     model = STAGED_MODELS[soort]
     try:
         return model.objects.get(run=run, pk=staged_id)
     except model.DoesNotExist:
-        raise ImportFout("Dit record hoort niet bij deze import.") from None
+        raise ImportFout(_("This record does not belong to this import.")) from None
 
 
 def koppel_handmatig(run: ImportRun, soort: str, staged_id: int, target_id: int) -> None:
@@ -319,7 +320,7 @@ def koppel_handmatig(run: ImportRun, soort: str, staged_id: int, target_id: int)
         if soort == LinkRule.GROEP:
             target_qs = target_qs.filter(gearchiveerd=False)
         if not target_qs.exists():
-            raise ImportFout("Het gekozen record bestaat niet (meer) bij deze school.")
+            raise ImportFout(_("The chosen record does not exist (any more) at this school."))
         model = STAGED_MODELS[soort]
         # One existing record can be the target of one staged record only: a manual link takes it over.
         model.objects.filter(run=run, target_id=target_id, handmatig=True).exclude(pk=row.pk).update(
@@ -343,7 +344,7 @@ def zet_besluit(run: ImportRun, soort: str, staged_id: int, besluit: str) -> Non
             target = row.target_id if row.besluit == Besluit.BESTAAND else None
             row.besluit, row.target_id, row.reden, row.handmatig = besluit, target, StagedRecord.HANDMATIG, True
         else:
-            raise ImportFout("Onbekende keuze.")
+            raise ImportFout(_("Unknown choice."))
         row.save(update_fields=_FIELDS)
         herbereken(run)
 
@@ -358,7 +359,7 @@ def zet_email(run: ImportRun, staged_id: int, email: str) -> None:
         try:
             validate_email(email)
         except ValidationError:
-            raise ImportFout(f"'{email}' is geen geldig e-mailadres.") from None
+            raise ImportFout(_("'%(email)s' is not a valid e-mail address.") % {"email": email}) from None
     row = _staged(run, LinkRule.LEERKRACHT, staged_id)
     row.email = email[:256]
     row.save(update_fields=["email"])

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from ea.importer.fouten import ImportFout
 from ea.importer.reconcile import reconcile
@@ -28,22 +29,23 @@ def controleer(data: model.Leerlinggegevens) -> None:
     groep_keys = [g.key for g in data.groepen] + [g.key for g in data.samengestelde_groepen]
     problemen: list[str] = []
     if d := _dubbel(groep_keys):
-        problemen.append(f"groepen met dezelfde sleutel: {', '.join(d[:5])}")
+        problemen.append(_("groups with the same key: %(keys)s") % {"keys": ", ".join(d[:5])})
     if d := _dubbel(ll.key or "" for ll in data.leerlingen):
-        problemen.append(f"leerlingen met dezelfde sleutel: {', '.join(d[:5])}")
+        problemen.append(_("pupils with the same key: %(keys)s") % {"keys": ", ".join(d[:5])})
     if d := _dubbel(ll.eckid or "" for ll in data.leerlingen):
-        problemen.append(f"{len(d)} ECK iD('s) bij meer dan één leerling")
+        problemen.append(_("%(n)d ECK iD(s) used by more than one pupil") % {"n": len(d)})
     if d := _dubbel(lk.key for lk in data.leerkrachten):
-        problemen.append(f"leerkrachten met dezelfde sleutel: {', '.join(d[:5])}")
+        problemen.append(_("teachers with the same key: %(keys)s") % {"keys": ", ".join(d[:5])})
     if any(not (ll.key or ll.eckid) for ll in data.leerlingen):
-        problemen.append("een leerling zonder sleutel en zonder ECK iD")
+        problemen.append(_("a pupil without a key and without an ECK iD"))
     bekend = set(groep_keys)
     onbekend = sorted({ll.groep for ll in data.leerlingen if ll.groep and ll.groep not in bekend})
     if onbekend:
-        problemen.append(f"leerlingen in onbekende groepen: {', '.join(onbekend[:5])}")
+        problemen.append(_("pupils in unknown groups: %(keys)s") % {"keys": ", ".join(onbekend[:5])})
     if problemen:
         raise ImportFout(
-            "De gegevens uit het LAS zijn niet bruikbaar: " + "; ".join(problemen) + ". Er is niets veranderd."
+            _("The data from the LAS cannot be used: %(problems)s. Nothing has been changed.")
+            % {"problems": "; ".join(problemen)}
         )
 
 
