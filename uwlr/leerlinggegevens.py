@@ -573,9 +573,12 @@ def parse_request(body: etree._Element, operation: Operation | None = None) -> V
             groepen = _parse_groepen_ref(child)
         else:
             values[name] = _leaf_text(child)
-    for required in ("schooljaar", "xsdversie"):
-        if required not in values:
-            raise OngeldigBericht(f"Het verplichte element '{required}' ontbreekt.")
+    if "schooljaar" not in values:
+        raise OngeldigBericht("Het verplichte element 'schooljaar' ontbreekt.")
+    if "xsdversie" not in values:  # the viewer calls it optional, the XSD requires it: say which version to send
+        raise XsdVersieOngeldig(
+            f"Het verplichte element 'xsdversie' ontbreekt. Ondersteund: {', '.join(sorted(XSD_VERSIES))}."
+        )
     brincode = values.get("brincode")
     schoolkey = values.get("schoolkey")
     dependancecode = values.get("dependancecode")

@@ -456,7 +456,7 @@ BASIS = "<lg:schooljaar>2025-2026</lg:schooljaar><lg:brincode>21QW</lg:brincode>
         ),
         (BASIS.replace("2.2", "2.4"), XsdVersieOngeldig, "'xsdversie'"),
         (BASIS.replace("<lg:xsdversie>2.2</lg:xsdversie>", "<lg:xsdversie/>"), XsdVersieOngeldig, "'xsdversie'"),
-        (BASIS.replace("<lg:xsdversie>2.2</lg:xsdversie>", ""), OngeldigBericht, "'xsdversie'"),
+        (BASIS.replace("<lg:xsdversie>2.2</lg:xsdversie>", ""), XsdVersieOngeldig, "'xsdversie' ontbreekt"),
         (BASIS.replace("<lg:brincode>21QW</lg:brincode>", ""), OngeldigBericht, "'brincode' of 'schoolkey'"),
         (BASIS.replace("</lg:brincode>", "</lg:brincode><lg:schoolkey>S</lg:schoolkey>"), OngeldigBericht, "schoolkey"),
         (
