@@ -22,7 +22,7 @@ from tests.uwlr.lg_samples import (
     schools,
 )
 from uwlr import soap
-from uwlr.faults import OngeldigBericht, XsdVersieOngeldig
+from uwlr.faults import AutorisatieOngeldig, OngeldigBericht, XsdVersieOngeldig
 from uwlr.leerlinggegevens import (
     build_answer,
     build_answer_envelope,
@@ -664,3 +664,9 @@ def verzoeken(draw: st.DrawFn) -> Verzoek:
 def test_property_any_request_round_trips_and_validates(verzoek: Verzoek) -> None:
     assert_valid(build_request_body(verzoek))
     assert parse_request_envelope(build_request(verzoek, AUT), verzoek.operation)[1] == verzoek
+
+
+def test_the_official_fault_example_raises_its_fault() -> None:
+    with pytest.raises(AutorisatieOngeldig) as info:
+        parse_response((EXAMPLES / "12_fault.xml").read_bytes(), Operation.HAAL_LEERLINGGEGEVENS)
+    assert info.value.code == "Client.AutorisatieOngeldig"
