@@ -7,6 +7,8 @@ Requires lxml >= 6.1 (earlier versions let iterparse resolve external entities, 
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 from uwlr.faults import OngeldigBericht
@@ -32,6 +34,26 @@ def _parser() -> etree.XMLParser:
 
 
 _FORBIDDEN = (b"<!DOCTYPE", b"<!ENTITY")
+# A parsed element costs ~190 bytes however short its markup: 20 MB of `<b/>` became ~1 GB of tree. Real UWLR
+# messages carry 25-30 bytes per '<', so one '<' per 16 bytes of the size cap leaves room for any real message
+# while keeping a hostile one's tree within a few times the cap.
+BYTES_PER_MARKUP = 16
+_DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([^"']*)["']""")
+# Encodings in which '<' is the byte 0x3C (so counting it counts the markup). WS-I allows only UTF-8 and UTF-16.
+_ENCODINGS = re.compile(r"(?i)^(utf-?8|utf-?16(le|be)?|utf-?32(le|be)?|(us-)?ascii|iso-8859-\d+|latin-?1|"
+                        r"(windows|cp)-?125\d)$")
+
+
+def _check_encoding_and_markup(data: bytes, max_bytes: int) -> None:
+    """Refuse what the '<' count cannot see (EBCDIC, UTF-7, ...) and more markup than the size cap allows."""
+    head = bytes(data[:512]).replace(b"\x00", b"").lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n")
+    if not head.startswith(b"<"):
+        raise OngeldigBericht("Het bericht is geen XML in UTF-8 of UTF-16.")
+    declared = _DECLARED_ENCODING.match(head)
+    if declared and not _ENCODINGS.match(declared.group(1).decode("ascii", "replace")):
+        raise OngeldigBericht("De tekenset van het bericht wordt niet ondersteund: gebruik UTF-8.")
+    if data.count(b"<") > max(4096, max_bytes // BYTES_PER_MARKUP):
+        raise OngeldigBericht("Het bericht bevat te veel elementen voor zijn grootte.")
 
 
 def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
@@ -45,6 +67,7 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Elem
     head = bytes(data[:4096])
     if any(marker in head for marker in _FORBIDDEN) or any(marker in data for marker in _FORBIDDEN):
         raise OngeldigBericht("Een DOCTYPE of entiteitdefinitie is in UWLR-berichten niet toegestaan.")
+    _check_encoding_and_markup(data, max_bytes)
     try:
         root = etree.fromstring(bytes(data), parser=_parser())
     except etree.XMLSyntaxError as exc:
