@@ -1,0 +1,57 @@
+"""A LAS fault in chromium: the school pasted a wrong key; the admin reads what is wrong in plain Dutch, saves the
+right key with "Wijzigingen opslaan" and imports. Against our own school side on the live server."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ea.forms import huidig_schooljaar
+from ea.models import Applicatie, LasKoppeling, LasType, Leerling
+from ea.models import School as EaSchool
+from ea.models import SchoolBeheerder as EaBeheerder
+from tests.browser.conftest import login
+from tests.ea.own_las import SLEUTEL, las_data, seed_own_las
+
+PASSWORD = "Koppel-test-2026!"
+
+
+def test_wrong_key_is_explained_then_fixed(page: Any, live_server: Any, settings: Any, django_user_model: Any) -> None:
+    settings.BASE_URL = live_server.url
+    seed_own_las(las_data(huidig_schooljaar()))
+    app = Applicatie.objects.create(naam="Rekenwereld", klantcode="REKENWERELD", klantnaam="Rekenwereld")
+    school = EaSchool.objects.create(applicatie=app, naam="OBS De Vlinderboom", brincode="21QW")
+    user = django_user_model.objects.create_user("joost", password=PASSWORD, email="joost@vlinderboom.example")
+    EaBeheerder.objects.create(user=user, school=school)
+    k = LasKoppeling(
+        school=school,
+        las_type=LasType.objects.get(naam="Koppelpunt (eigen LAS)"),
+        brincode="21QW",
+        schooljaar=huidig_schooljaar(),
+        klantcode=app.klantcode,
+        klantnaam=app.klantnaam,
+        status=LasKoppeling.GOEDGEKEURD,
+    )
+    k.autorisatiesleutel = "21QW00-een-verkeerde-sleutel"
+    k.save()
+
+    login(page, "joost", PASSWORD)
+    page.get_by_role("link", name="Gegevens importeren").first.click()
+    page.get_by_role("button", name="Gegevens importeren").click()
+    message = page.locator(".message.error").inner_text()
+    assert message.startswith("De autorisatiesleutel wordt door het LAS niet geaccepteerd.")
+    assert "AutorisatieOngeldig" not in page.content() and not Leerling.objects.exists()
+
+    page.get_by_role("link", name="Koppelen met LAS").first.click()
+    assert page.get_by_text("U heeft een actieve koppeling met Koppelpunt (eigen LAS)").is_visible()
+    assert page.locator("#sleutel-masker").inner_text() == "••••••••utel"
+    page.get_by_label("Autorisatiesleutel").fill(SLEUTEL)
+    page.get_by_role("button", name="Wijzigingen opslaan").click()
+    assert page.get_by_text("Uw wijzigingen zijn opgeslagen.").is_visible()
+    assert page.locator("#sleutel-masker").inner_text() == "••••••••k3Xa"
+
+    page.get_by_role("link", name="Gegevens importeren").last.click()
+    page.get_by_role("button", name="Gegevens importeren").click()
+    page.get_by_role("heading", name=re.compile("Nieuwe groepen toevoegen")).wait_for()
+    assert page.locator("tr[data-key=G5A]").is_visible()
+    assert page.console_errors == []
