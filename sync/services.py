@@ -52,6 +52,7 @@ from sync import conf
 from sync.models import ResultPush, SyncInstelling, SyncNacht, SyncRun, Toets, ToetsResultaat, claim_token
 from uwlr import faults, leerresultaten, model, soap
 from uwlr.client import SchoolId, UwlrClient
+from uwlr.transport import HttpxTransport, Transport
 from uwlr.validation import OngeldigAntwoord
 
 log = logging.getLogger(__name__)
@@ -338,18 +339,42 @@ def _delta_sleutel(koppeling: LasKoppeling) -> str:
     )
 
 
+_local = threading.local()
+
+
+def _transport() -> Transport:
+    """One pooled HTTP transport per worker thread: a new one per job would load the CA bundle every time (tens
+    of ms) and open new connections. Tests that replace `ea.koppelen.transport_factory` get theirs each time."""
+    if ea_koppelen.transport_factory is not HttpxTransport:
+        return ea_koppelen.transport_factory()
+    transport = getattr(_local, "transport", None)
+    if transport is None:
+        transport = _local.transport = HttpxTransport()
+    return transport
+
+
+def close_transport() -> None:
+    """Close this thread's pooled transport (call when a thread that did jobs ends)."""
+    transport = getattr(_local, "transport", None)
+    if transport is not None:
+        _local.transport = None
+        transport.close()
+
+
 def _client(koppeling: LasKoppeling) -> UwlrClient:
     las_type = koppeling.las_type
     return UwlrClient(
         las_type.leerlinggegevens_adres or None,
         las_type.leerresultaten_adres or None,
         _autorisatie(koppeling),
-        ea_koppelen.transport_factory(),
+        _transport(),
         float(conf.get("KOPPELPUNT_LAS_TIMEOUT")),
     )
 
 
 def _close(client: UwlrClient) -> None:
+    if client.transport is getattr(_local, "transport", None):
+        return  # kept for the next job of this thread
     close = getattr(client.transport, "close", None)
     if callable(close):
         close()

@@ -4,6 +4,7 @@ message is sent again by the scheduler's sweep (`services.requeue_due`)."""
 
 from __future__ import annotations
 
+from django.db import reset_queries
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
@@ -12,11 +13,13 @@ from sync import services
 
 @db_task()
 def sync_task(run_id: int) -> str | None:
+    reset_queries()  # with DEBUG on, Django keeps every query of a connection: a long-lived worker must not
     return services.execute_run(run_id)
 
 
 @db_task()
 def push_task(push_id: int) -> str | None:
+    reset_queries()
     return services.execute_push(push_id)
 
 

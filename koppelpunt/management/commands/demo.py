@@ -21,7 +21,7 @@ class Command(BaseCommand):
         settings.BASE_URL = base_url
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write(self.style.SUCCESS(f"Koppelpunt demo on {base_url}/"))
-        for app in ("las", "ea"):
+        for app in ("las", "ea", "sync"):
             try:
                 module = importlib.import_module(f"{app}.demo")
             except ModuleNotFoundError:
@@ -29,4 +29,7 @@ class Command(BaseCommand):
             module.seed(self.stdout, base_url=base_url)
         if options["no_serve"]:
             return
+        from sync.demo import start_worker
+
+        start_worker(self.stdout)  # the demo's background worker: results reach the LAS without a second process
         call_command("runserver", f"{options['host']}:{options['port']}", use_reloader=False, use_threading=True)

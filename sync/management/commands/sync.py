@@ -55,6 +55,9 @@ class Command(BaseCommand):
         target.add_argument("--school", type=int, action="append", help="id of an application school (repeatable)")
         target.add_argument("--all", action="store_true", help="every approved connection")
         parser.add_argument("--queue", action="store_true", help="let the workers do it and follow their progress")
+        parser.add_argument(
+            "--nacht", action="store_true", help="with --all: plan tonight's sync now, as the scheduler would"
+        )
         parser.add_argument("--no-wait", action="store_true", help="with --queue: return once the jobs are queued")
         parser.add_argument("--no-results", action="store_true", help="do not send new results to the LAS")
         parser.add_argument("--timeout", type=float, default=3600, help="with --queue: stop waiting after (s)")
@@ -75,8 +78,13 @@ class Command(BaseCommand):
             missing = sorted(set(school_ids) - actief)
             if missing:
                 raise CommandError(f"Geen goedgekeurde koppeling voor school {', '.join(map(str, missing))}.")
-        run_ids = services.plan_handmatig(school_ids, enqueue=options["queue"])
-        push_ids = [] if options["no_results"] else services.plan_pushes(school_ids, enqueue=options["queue"])
+        if options["nacht"]:
+            if school_ids is not None or options["no_results"]:
+                raise CommandError("--nacht plant de hele nacht: gebruik het met --all (en zonder --no-results).")
+            run_ids, push_ids = self._nacht(enqueue=options["queue"])
+        else:
+            run_ids = services.plan_handmatig(school_ids, enqueue=options["queue"])
+            push_ids = [] if options["no_results"] else services.plan_pushes(school_ids, enqueue=options["queue"])
         out = self.stdout
         tty = bool(getattr(sys.stdout, "isatty", lambda: False)())
         self.stdout.write(f"Synchroniseren: {len(run_ids)} school/scholen, {len(push_ids)} resultatenpakket(ten).")
@@ -106,6 +114,19 @@ class Command(BaseCommand):
                 done += 1
                 bar.show(done, counts)
         self._summary(run_ids, push_ids)
+
+    def _nacht(self, enqueue: bool) -> tuple[list[int], list[int]]:
+        """Tonight's plan, made now and marked as made, so the scheduler does not plan this night again."""
+        from sync import services
+        from sync.models import ResultPush, SyncNacht, SyncRun
+
+        datum = services._vandaag()
+        nacht, _ = SyncNacht.objects.get_or_create(datum=datum)
+        services.plan_nacht(datum, enqueue=enqueue)
+        SyncNacht.objects.filter(pk=nacht.pk).update(voltooid=True)
+        runs = SyncRun.objects.filter(nacht=datum, aanleiding=SyncRun.NACHT)
+        pushes = ResultPush.objects.filter(state__in=ResultPush.ACTIVE)
+        return list(runs.values_list("pk", flat=True)), list(pushes.values_list("pk", flat=True))
 
     def _wait_for(self, model_cls: Any, pk: int, busy: tuple[str, ...], timeout: float = 600) -> str:
         deadline = time.monotonic() + timeout
