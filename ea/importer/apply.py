@@ -40,12 +40,13 @@ _PUPIL_INSERT = ("school", *_PERSON, "geboortedatum", "jaargroep", "groep", "act
 _PUPIL_UPDATE = (*_PERSON, "geboortedatum", "jaargroep", "groep", "actief", "deactivated_at")
 
 
-def te_archiveren(run: ImportRun) -> list[int]:
-    """Groups of an earlier school year that a jaarovergang import archives."""
+def te_archiveren(run: ImportRun, imported_groups: set[int]) -> list[int]:
+    """Groups of an earlier school year that a jaarovergang import archives (unless linked to in this import)."""
     if not run.schooljaar:
         return []
     qs = Groep.objects.filter(school_id=run.school_id, gearchiveerd=False).exclude(schooljaar="")
-    return list(qs.filter(schooljaar__lt=run.schooljaar).values_list("id", flat=True))
+    ids = qs.filter(schooljaar__lt=run.schooljaar).values_list("id", flat=True)
+    return [pk for pk in ids if pk not in imported_groups]
 
 
 def te_deactiveren(run: ImportRun, imported_groups: set[int], in_import: set[int], archief: Sequence[int]) -> list[int]:
@@ -78,7 +79,7 @@ def samenvatting(run: ImportRun) -> dict[str, Any]:
         counts[soort] = agg
     imported = set(StagedGroep.objects.filter(run=run, besluit=Besluit.BESTAAND).values_list("target_id", flat=True))
     in_import = set(StagedLeerling.objects.filter(run=run, target_id__isnull=False).values_list("target_id", flat=True))
-    archief = te_archiveren(run)
+    archief = te_archiveren(run, imported)
     counts["te_deactiveren"] = len(te_deactiveren(run, imported, in_import, archief))  # type: ignore[assignment]
     counts["te_archiveren"] = len(archief)  # type: ignore[assignment]
     counts["zonder_email"] = list(  # type: ignore[assignment]
@@ -168,7 +169,7 @@ def _apply(run: ImportRun, user: Any) -> dict[str, int]:
     }
 
     # Groups
-    archief = te_archiveren(run)
+    archief = te_archiveren(run, _imported_groups(groepen))
     group_id: dict[str, int] = {}
     new_groups = [
         Groep(

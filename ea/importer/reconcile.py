@@ -54,6 +54,8 @@ class _Index:
     rule_eckid: dict[str, LinkRule] = field(default_factory=dict)
     rule_key: dict[str, LinkRule] = field(default_factory=dict)
     by_hint: dict[Hashable, list[int]] = field(default_factory=lambda: defaultdict(list))
+    # Records that may only be chosen by hand (groups of another school year): not linked automatically.
+    alleen_handmatig: set[int] = field(default_factory=set)
 
 
 def _index(
@@ -106,11 +108,12 @@ def _match(rows: Sequence[Any], index: _Index, hint: Callable[[Any], Hashable], 
             target, reden, negeer = rule.target_id, StagedRecord.REGEL, rule.actie == LinkRule.NEGEER
         if negeer:
             row.besluit, row.reden = Besluit.NIET, StagedRecord.REGEL
-            if target in index.records and target not in claimed:
+            if target in index.records and target not in index.alleen_handmatig and target not in claimed:
                 row.target_id = target
                 claimed.add(target)
             continue
-        if target is not None and target in index.records and target not in claimed:
+        usable = target in index.records and target not in index.alleen_handmatig
+        if target is not None and usable and target not in claimed:
             row.besluit, row.target_id, row.reden = Besluit.BESTAAND, target, reden
             claimed.add(target)
     # Proposals last, so that no proposal takes a record another row links to by its numbers.
@@ -148,8 +151,8 @@ def _rules(school_id: int) -> dict[str, list[LinkRule]]:
 
 
 def existing_groups(run: ImportRun) -> list[dict[str, Any]]:
-    """Groups a staged group may link to: this school year's (or year-less) groups that are not archived."""
-    qs = Groep.objects.filter(school_id=run.school_id, gearchiveerd=False, schooljaar__in=[run.schooljaar, ""])
+    """Groups a staged group may link to: the school's groups that are not archived."""
+    qs = Groep.objects.filter(school_id=run.school_id, gearchiveerd=False)
     return list(qs.values("id", "naam", "jaargroep", "soort", "schooljaar", "extern_key", "gearchiveerd"))
 
 
@@ -162,7 +165,14 @@ def reconcile(
     """Decide every staged row in place (keeping manual decisions) and flag the existing records that change."""
     rules = _rules(run.school_id)
     g_records = existing_groups(run)
-    g_index = _index(g_records, rules[LinkRule.GROEP], _group_hint)
+    # Only this school year's (or year-less) groups link automatically; at a jaarovergang the LAS's new groups
+    # become new groups and last year's are archived. An older group can still be chosen by hand.
+    dit_jaar = [g for g in g_records if g["schooljaar"] in (run.schooljaar, "")]
+    g_index = _index(dit_jaar, rules[LinkRule.GROEP], _group_hint)
+    for g in g_records:
+        if g["id"] not in g_index.records:
+            g_index.records[g["id"]] = g
+            g_index.alleen_handmatig.add(g["id"])
     _match(groepen, g_index, _group_hint, has_eckid=False)
 
     t_records = list(

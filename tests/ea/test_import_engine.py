@@ -293,3 +293,24 @@ def test_bad_las_data_is_refused_in_dutch(school: Any) -> None:
     with pytest.raises(importer.ImportFout, match="leerlingen met dezelfde sleutel: L1.*onbekende groepen: NOPE"):
         importer.stage(school, data)
     assert ImportRun.objects.count() == 0
+
+
+def test_jaarovergang_can_carry_a_group_over_by_hand(school: Any) -> None:
+    run_import(school, basis())
+    oud = Groep.objects.get(extern_key="G5A")
+    volgend_jaar = gegevens(
+        groepen=[model.Groep(key="G6A-2026", naam="Groep 6a", jaargroep="6")],
+        leerlingen=[leerling("L1", "Jansen", "Piet", "G6A-2026", eckid=eckid(1))],
+        schooljaar="2026-2027",
+    )
+    run = importer.stage(school, volgend_jaar)
+    row = run.groepen.get(key="G6A-2026")
+    assert row.besluit == "nieuw"  # last year's group is never linked automatically
+    importer.koppel_handmatig(run, "groep", row.pk, oud.pk)
+    assert run.groepen.get(key="G6A-2026").target_id == oud.pk  # and a manual link to it holds
+    assert importer.samenvatting(run)["te_archiveren"] == 1  # only Groep 1
+    importer.apply(run)
+    oud.refresh_from_db()
+    assert (oud.naam, oud.schooljaar, oud.extern_key, oud.gearchiveerd) == ("Groep 6a", "2026-2027", "G6A-2026", False)
+    assert Leerling.objects.get(extern_key="L1").groep == oud
+    assert Groep.objects.get(extern_key="G1").gearchiveerd
