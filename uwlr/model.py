@@ -525,11 +525,11 @@ class Leerling:
     land: str | None = None
     land_vader: str | None = None
     land_moeder: str | None = None
-    sofinummer: str | None = None
-    bsn: str | None = None
-    onderwijsnummer: str | None = None
+    sofinummer: str | None = field(default=None, repr=False)  # national id: kept out of logs
+    bsn: str | None = field(default=None, repr=False)  # national id: kept out of logs
+    onderwijsnummer: str | None = field(default=None, repr=False)  # national id: kept out of logs
     bsn_ondwnr_4: str | None = None
-    rijksregisternummer: str | None = None
+    rijksregisternummer: str | None = field(default=None, repr=False)  # national id: kept out of logs
     gewicht_nieuw: str | None = None
     gewicht: str | None = None
     postcodenl: str | None = None

@@ -670,3 +670,11 @@ def test_the_official_fault_example_raises_its_fault() -> None:
     with pytest.raises(AutorisatieOngeldig) as info:
         parse_response((EXAMPLES / "12_fault.xml").read_bytes(), Operation.HAAL_LEERLINGGEGEVENS)
     assert info.value.code == "Client.AutorisatieOngeldig"
+
+
+def test_national_ids_stay_out_of_reprs_and_logs() -> None:
+    pupil = Leerling("L1", roepnaam="P", bsn="123456782")
+    assert "123456782" not in repr(pupil) and "123456782" not in repr(
+        Leerlinggegevens(School("2025-2026"), leerlingen=[pupil])
+    )
+    assert pupil == Leerling("L1", roepnaam="P", bsn="123456782") != Leerling("L1", roepnaam="P", bsn="999999999")
