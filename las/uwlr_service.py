@@ -54,6 +54,12 @@ def max_request_bytes() -> int:
     return int(getattr(settings, "UWLR_MAX_REQUEST_BYTES", 20 * 1024 * 1024))
 
 
+def max_leerlinggegevens_request_bytes() -> int:
+    """Leerlinggegevens requests are a few KB (even with every group referenced); parsing is done before the key
+    is checked, so a stranger's 20 MB request must not be allowed to cost a results-sized parse."""
+    return min(max_request_bytes(), int(getattr(settings, "UWLR_MAX_LEERLINGGEGEVENS_REQUEST_BYTES", 1024 * 1024)))
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # WSDL and XSD
 
@@ -149,13 +155,12 @@ def _fault_response(fault: UwlrFault) -> HttpResponse:
     return response
 
 
-def _read_body(request: HttpRequest) -> bytes:
+def _read_body(request: HttpRequest, cap: int) -> bytes:
     content_type = request.META.get("CONTENT_TYPE", "")
     if content_type.split(";", 1)[0].strip().lower() != "text/xml":
         raise OngeldigBericht(
             f"Content-Type moet text/xml zijn (SOAP 1.1), niet {content_type[:60]!r}."
         )
-    cap = max_request_bytes()
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -192,9 +197,9 @@ def _write_log(request: HttpRequest, entry: _Log) -> None:
         log.exception("uwlr access log write failed")
 
 
-def _handle(request: HttpRequest, entry: _Log, work: Callable[[bytes, _Log], bytes]) -> HttpResponse:
+def _handle(request: HttpRequest, entry: _Log, work: Callable[[bytes, _Log], bytes], cap: int) -> HttpResponse:
     try:
-        body = work(_read_body(request), entry)
+        body = work(_read_body(request, cap), entry)
     except UwlrFault as fault:
         entry.uitkomst, entry.melding = fault.code, fault.detail or fault.faultstring
         if isinstance(fault, TijdelijkNietBeschikbaar):
@@ -227,7 +232,7 @@ def _header(envelope: soap.Envelope, entry: _Log) -> soap.Autorisatie:
 
 
 def _leerlinggegevens(request: HttpRequest, data: bytes, entry: _Log) -> bytes:
-    envelope = soap.parse_request(data, max_bytes=max_request_bytes())
+    envelope = soap.parse_request(data, max_bytes=max_leerlinggegevens_request_bytes())
     aut = _header(envelope, entry)
     operation = lg.operation_for(envelope.body)
     if operation is not None:
@@ -273,7 +278,8 @@ def leerlinggegevens_endpoint(request: HttpRequest) -> HttpResponse:
         return _describe(request, LEERLINGGEGEVENS_WSDL)
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "POST"])
-    return _handle(request, _Log("Leerlinggegevens"), lambda data, entry: _leerlinggegevens(request, data, entry))
+    return _handle(request, _Log("Leerlinggegevens"), lambda data, entry: _leerlinggegevens(request, data, entry),
+                   max_leerlinggegevens_request_bytes())
 
 
 @csrf_exempt
@@ -282,4 +288,5 @@ def leerresultaten_endpoint(request: HttpRequest) -> HttpResponse:
         return _describe(request, LEERRESULTATEN_WSDL)
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "POST"])
-    return _handle(request, _Log(BRENG_LEERRESULTATEN), lambda data, entry: _leerresultaten(request, data, entry))
+    return _handle(request, _Log(BRENG_LEERRESULTATEN), lambda data, entry: _leerresultaten(request, data, entry),
+                   max_request_bytes())
