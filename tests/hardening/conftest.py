@@ -11,6 +11,7 @@ import pytest
 from lxml import etree
 
 from las import leerlinggegevens as las_lg
+from las.catalogus import load_catalogue
 from las.models import Groep, Koppeling, Leerling, Schooljaar
 from tests.las.uwlr_helpers import activate, aut, school, vestiging
 from uwlr import leerlinggegevens as lg
@@ -61,6 +62,7 @@ def lr_request(k: Koppeling, code: str) -> bytes:
 
 
 def make_target() -> Target:
+    load_catalogue()  # a transactional test (live server) starts from an empty database
     school("21QW", (("00", 12), ("01", 5)))
     k, code = activate(vestiging("21QW"), "snappet")
     a = aut(k, code)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from hypothesis import strategies as st
+
 ENV_OPEN = re.compile(rb"<soap:Envelope[^>]*>")
 
 
@@ -130,6 +132,15 @@ def wide_body(valid: bytes, n: int = 200_000) -> bytes:
         b"</soap:Body>", b"<b/>" * n + b"</soap:Body>", 1)
 
 
+def wide_body_at_cap(valid: bytes) -> bytes:
+    """Just under the 20 MB cap, all markup: before the markup budget this parsed into ~1 GB of tree."""
+    return wide_body(valid, (20 * 1024 * 1024 - len(valid)) // 4 - 16)
+
+
+def utf7(valid: bytes) -> bytes:
+    return valid.replace(b'encoding="utf-8"', b'encoding="UTF-7"')
+
+
 def oversized(valid: bytes, size: int = 21 * 1024 * 1024) -> bytes:
     return valid.replace(b"</soap:Envelope>", b"<!--" + b"x" * size + b"--></soap:Envelope>", 1)
 
@@ -181,7 +192,8 @@ ATTACKS: dict[str, Callable[[bytes], bytes]] = {
         xxe_file, xxe_http, xxe_parameter, external_dtd, billion_laughs, quadratic_blowup, utf16_doctype, utf16,
         utf16_undeclared, latin1_declared_utf8_bytes, utf8_declared_latin1_bytes, invalid_utf8, unknown_encoding,
         ebcdic, nul_bytes, processing_instructions, comments_everywhere, cdata_in_key, huge_attribute,
-        many_attributes, many_namespaces, deep_nesting, deep_nesting_unclosed, wide_body, oversized, long_text,
+        many_attributes, many_namespaces, deep_nesting, deep_nesting_unclosed, wide_body, wide_body_at_cap, utf7,
+        oversized, long_text,
         long_key, many_headers, soap12, truncated, xinclude, xsi_schema_location, bom_and_whitespace,
         leading_garbage,
     )
@@ -189,4 +201,34 @@ ATTACKS: dict[str, Callable[[bytes], bytes]] = {
 # Attacks whose answer may legitimately be a valid answer (the hostile part is harmless and ignored).
 HARMLESS = {"utf16", "utf16_undeclared", "processing_instructions", "comments_everywhere", "cdata_in_key",
             "bom_and_whitespace", "leading_garbage", "xsi_schema_location", "many_namespaces",
-            "latin1_declared_utf8_bytes", "ebcdic", "many_attributes"}
+            "latin1_declared_utf8_bytes", "many_attributes"}
+
+
+# Byte-level mutations of a valid request (hypothesis): delete, insert, overwrite, duplicate a slice.
+def _mutate(data: bytes, ops: list[tuple[int, int, bytes]]) -> bytes:
+    buf = bytearray(data)
+    for kind, pos, chunk in ops:
+        if not buf:
+            break
+        i = pos % len(buf)
+        if kind == 0:
+            buf[i:i + 1] = b""
+        elif kind == 1:
+            buf[i:i] = chunk
+        elif kind == 2:
+            buf[i:i + len(chunk)] = chunk
+        else:
+            j = (pos * 7919) % len(buf)
+            lo, hi = sorted((i, j))
+            buf[lo:lo] = buf[lo:hi][:512]
+    return bytes(buf)
+
+
+MUTATIONS = st.lists(
+    st.tuples(st.integers(0, 3), st.integers(0, 10**6),
+              st.one_of(st.binary(min_size=1, max_size=12),
+                        st.sampled_from([b"<", b">", b"&", b"&amp;", b"]]>", b"<!--", b'"', b"'", b"</",
+                                         b"xmlns:soap='urn:x'", b"\x00", b"\xff", b"&#0;", b"&#x1F;",
+                                         b"<![CDATA[", b"<?pi?>", b"&unknown;"]))),
+    min_size=1, max_size=8,
+)

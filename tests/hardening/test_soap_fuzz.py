@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from las.models import Toetsresultaat, UwlrToegang
 from tests.hardening.conftest import Target, check
-from tests.hardening.payloads import ATTACKS, HARMLESS
+from tests.hardening.payloads import ATTACKS, HARMLESS, MUTATIONS, _mutate
 from tests.las.uwlr_helpers import LG_URL, LR_URL
 
 pytestmark = pytest.mark.django_db
@@ -78,35 +78,6 @@ def test_wrong_http_framing_is_a_client_fault(target: Target) -> None:
     # A valid request swapped onto the other endpoint is refused, not mis-served.
     assert check(_post(client, LR_URL, target.lg_request)) == "Client.OngeldigBericht"
     assert check(_post(client, LG_URL, target.lr_request)) == "Client.OngeldigBericht"
-
-
-def _mutate(data: bytes, ops: list[tuple[int, int, bytes]]) -> bytes:
-    buf = bytearray(data)
-    for kind, pos, chunk in ops:
-        if not buf:
-            break
-        i = pos % len(buf)
-        if kind == 0:
-            buf[i:i + 1] = b""
-        elif kind == 1:
-            buf[i:i] = chunk
-        elif kind == 2:
-            buf[i:i + len(chunk)] = chunk
-        else:
-            j = (pos * 7919) % len(buf)
-            lo, hi = sorted((i, j))
-            buf[lo:lo] = buf[lo:hi][:512]
-    return bytes(buf)
-
-
-MUTATIONS = st.lists(
-    st.tuples(st.integers(0, 3), st.integers(0, 10**6),
-              st.one_of(st.binary(min_size=1, max_size=12),
-                        st.sampled_from([b"<", b">", b"&", b"&amp;", b"]]>", b"<!--", b'"', b"'", b"</",
-                                         b"xmlns:soap='urn:x'", b"\x00", b"\xff", b"&#0;", b"&#x1F;",
-                                         b"<![CDATA[", b"<?pi?>", b"&unknown;"]))),
-    min_size=1, max_size=8,
-)
 
 
 @pytest.mark.parametrize("endpoint", sorted(ENDPOINTS))
@@ -226,3 +197,16 @@ def test_no_results_stored_from_hostile_requests(target: Target) -> None:
     assert bad != target.lr_request
     check(_post(client, LR_URL, bad))
     assert not Toetsresultaat.objects.filter(key="R0").exists()
+
+
+def test_leerlinggegevens_requests_have_a_small_size_cap(target: Target) -> None:
+    """A Leerlinggegevens request is a few KB; before the key is checked it may not cost a results-sized parse."""
+    padded = target.lg_request.replace(b"</soap:Envelope>", b" " * (1024 * 1024) + b"</soap:Envelope>")
+    response = _post(Client(), LG_URL, padded)
+    assert check(response) == "Client.OngeldigBericht" and b"te groot" in response.content
+    # Whitespace is not markup: the same padding on a results request is accepted.
+    padded_lr = target.lr_request.replace(b"</soap:Envelope>", b" " * (1024 * 1024) + b"</soap:Envelope>")
+    assert check(_post(Client(), LR_URL, padded_lr)) == "ok"
+    # Markup is: 800 KB of empty elements is under the size cap but over its markup budget, refused unparsed.
+    wide = target.lg_request.replace(b"</soap:Body>", b"<b/>" * 200_000 + b"</soap:Body>")
+    assert check(_post(Client(), LG_URL, wide)) == "Client.OngeldigBericht"
