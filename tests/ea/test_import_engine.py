@@ -314,3 +314,19 @@ def test_jaarovergang_can_carry_a_group_over_by_hand(school: Any) -> None:
     assert (oud.naam, oud.schooljaar, oud.extern_key, oud.gearchiveerd) == ("Groep 6a", "2026-2027", "G6A-2026", False)
     assert Leerling.objects.get(extern_key="L1").groep == oud
     assert Groep.objects.get(extern_key="G1").gearchiveerd
+
+
+def test_manual_link_takes_over_a_target_from_an_automatic_link(school: Any) -> None:
+    piet = Leerling.objects.create(school=school, achternaam="Jansen", roepnaam="Piet", extern_key="L1")
+    run = importer.stage(school, basis())
+    l1, l2 = run.leerlingen.get(key="L1"), run.leerlingen.get(key="L2")
+    assert (l1.besluit, l1.target_id) == ("bestaand", piet.pk)
+    importer.koppel_handmatig(run, "leerling", l2.pk, piet.pk)  # the admin knows better
+    l1.refresh_from_db()
+    l2.refresh_from_db()
+    assert (l2.besluit, l2.target_id, l2.handmatig) == ("bestaand", piet.pk, True)
+    assert (l1.besluit, l1.target_id) == ("nieuw", None)
+    # "Mijn keuze ongedaan maken" brings the automatic link back.
+    importer.zet_besluit(run, "leerling", l2.pk, "auto")
+    l1.refresh_from_db()
+    assert (l1.besluit, l1.target_id) == ("bestaand", piet.pk)

@@ -239,3 +239,23 @@ def test_wizard_tab_of_a_big_school_takes_a_fixed_number_of_queries(
         assert response.status_code == 200
     with django_assert_max_num_queries(20):
         assert client.get(reverse("ea:import_samenvatting", args=[school.pk, run.pk])).status_code == 200
+
+
+def test_an_import_of_another_school_is_not_reachable(
+    client: Client, beheerder: Any, school: Any, applicatie: Any
+) -> None:
+    from ea import importer
+    from ea.models import School
+
+    ander = School.objects.create(applicatie=applicatie, naam="Andere school", brincode="12AB")
+    run = importer.stage(ander, school_data())
+    client.force_login(beheerder)
+    assert client.get(reverse("ea:import_tab", args=[school.pk, run.pk, "groepen"])).status_code == 404
+    assert client.get(reverse("ea:import_tab", args=[ander.pk, run.pk, "groepen"])).status_code == 404
+    row = run.leerlingen.first()
+    response = client.post(
+        reverse("ea:import_besluit", args=[ander.pk, run.pk, "leerlingen", row.pk]), {"besluit": "niet"}
+    )
+    assert response.status_code == 404
+    row.refresh_from_db()
+    assert row.besluit == "nieuw"
