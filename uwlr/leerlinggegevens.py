@@ -799,6 +799,9 @@ _LEERKRACHT_SPECS: Final = _specs(
     ],
 )
 _KEY: Final = "key"
+_NATIONAL_ID_TAGS: Final = frozenset(
+    _q(name) for name in ("sofinummer", "bsn", "onderwijsnummer", "bsn_ondwnr-4", "rijksregisternummer")
+)
 _fromisoformat: Final = dt.date.fromisoformat
 # Leerling and Leerkracht share the positions of their name fields (checked at import below)
 _ACHTERNAAM, _VOORVOEGSEL, _VOORNAMEN, _VOORLETTERS, _ROEPNAAM = 2, 3, 4, 5, 6
@@ -961,7 +964,8 @@ class _RecordParser:
                 elif kind == _PATTERN:
                     text = child.text
                     if text is None or not arg(text):
-                        raise self.error(values, f"'{_local(tag)}' heeft een ongeldige waarde {text!r}")
+                        shown = "" if tag in _NATIONAL_ID_TAGS else f" {text!r}"  # never echo (near-)BSNs
+                        raise self.error(values, f"'{_local(tag)}' heeft een ongeldige waarde{shown}")
                     values[slot] = text
                 elif kind == _ROL:
                     if child.text not in arg:

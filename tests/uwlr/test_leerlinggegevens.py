@@ -673,6 +673,9 @@ def test_the_official_fault_example_raises_its_fault() -> None:
 
 
 def test_national_ids_stay_out_of_reprs_and_logs() -> None:
+    with pytest.raises(OngeldigAntwoord) as info:
+        parse_answer(etree.fromstring(_answer_with_pupil("<lg:roepnaam>P</lg:roepnaam><lg:bsn>12345678X</lg:bsn>")))
+    assert "'bsn'" in str(info.value) and "12345678X" not in str(info.value)
     pupil = Leerling("L1", roepnaam="P", bsn="123456782")
     assert "123456782" not in repr(pupil) and "123456782" not in repr(
         Leerlinggegevens(School("2025-2026"), leerlingen=[pupil])
