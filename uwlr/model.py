@@ -539,6 +539,14 @@ class Leerling:
     uitstroomdatum: dt.date | None = None
     mutatiedatum: dt.datetime | None = None
 
+    @property
+    def identifier(self) -> str:
+        """How to recognise this pupil (UWLR 2.3 werkingsregel): the ECK iD when there is one, else the LAS key."""
+        ident = self.eckid or self.key
+        if not ident:
+            raise ValueError("leerling zonder eckid en zonder key")
+        return ident
+
 
 @dataclass(slots=True)
 class LeerkrachtGroep:

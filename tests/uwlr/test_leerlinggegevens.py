@@ -681,3 +681,11 @@ def test_national_ids_stay_out_of_reprs_and_logs() -> None:
         Leerlinggegevens(School("2025-2026"), leerlingen=[pupil])
     )
     assert pupil == Leerling("L1", roepnaam="P", bsn="123456782") != Leerling("L1", roepnaam="P", bsn="999999999")
+
+
+def test_pupil_identifier_prefers_the_eckid() -> None:
+    assert Leerling("L1", eckid="E1").identifier == "E1"
+    assert Leerling("L1").identifier == "L1"
+    assert Leerling(None, eckid="E1").identifier == "E1"
+    with pytest.raises(ValueError, match="eckid"):
+        _ = Leerling(None).identifier
