@@ -248,6 +248,15 @@ def test_profiled_all_in_one_answers_validate_against_the_profile_xsds(profile: 
     assert validation_errors(load_schema(SCHEMAS, xsd), build_answer(Operation.HAAL_LEERLINGGEGEVENS, full_school()))
 
 
+@pytest.mark.parametrize("profile", ["smalle-set-2.3", "eckid"])
+def test_narrower_profiles_fit_the_smalle_set_xsd(profile: str) -> None:
+    # Smalle set 2.3 (no geboortedatum, key only as fallback) and the ECKiD profile only take away from the
+    # smalle set, so they fit its profile XSD — read the 2.3 way, where a pupil with an ECK iD needs no key.
+    data = apply_profile(full_school(), PROFILES[profile])
+    body = build_answer(Operation.HAAL_LEERLINGGEGEVENS, data, xsdversie="2.3")
+    assert_valid(body, load_schema(SCHEMAS, SMALLE_SET_XSD, uwlr23=True))
+
+
 @pytest.mark.parametrize("profile", ["smalle-set", "lvs-set-eckid"])
 @pytest.mark.parametrize("op", [Operation.HAAL_STRUCTUUR, Operation.HAAL_LEERLINGEN, Operation.HAAL_LEERKRACHTEN])
 def test_profiled_getrapt_answers_match_the_profile_xsd_apart_from_its_capitalised_root(
