@@ -656,7 +656,7 @@ def parse_request_envelope(
 # OngeldigAntwoord (with the field and the record key) instead of leaking into the application.
 
 # Field kinds
-_STR, _ENUM, _DATE, _DATETIME, _INT_ENUM, _PATTERN, _REF, _REFS, _ROL, _ROLOMSCHR, _LKGROEPEN, _SKIP = range(12)
+_STR, _ENUM, _DATE, _DATETIME, _INT_ENUM, _PATTERN, _REF, _REFS, _ROL, _ROLOMSCHR, _LKGROEPEN, _SKIP, _TEXT = range(13)
 
 # spec per wire element: (order, slot index in the dataclass, kind, argument)
 _Spec = tuple[int, int, int, Any]
@@ -713,7 +713,7 @@ _SCHOOL_SPECS: Final = _specs(
         ("aanmaakdatum", "aanmaakdatum", _DATETIME, None),
         ("auteur", "auteur", _STR, 128),
         ("xsdversie", "xsdversie", _STR, 32),
-        ("commentaar", "commentaar", _STR, 1 << 30),
+        ("commentaar", "commentaar", _TEXT, None),  # plain xs:string: may be empty
         ("toevoegingen", None, _SKIP, None),
     ],
 )
@@ -978,6 +978,10 @@ class _RecordParser:
                     values[slot].append(text)
                 elif kind == _LKGROEPEN:
                     values[slot] = self._lkgroepen(child, values)
+                elif kind == _TEXT:
+                    if len(child):
+                        raise self.error(values, f"'{_local(tag)}' mag geen elementen bevatten")
+                    values[slot] = child.text or ""
                 # _SKIP: toevoegingen are supplier extensions (abstract in the XSD); nothing standard to keep
             for i, name in required:
                 if values[i] is None:

@@ -208,6 +208,12 @@ def school_problems(school: School) -> list[str]:
     _check_str(problems, where, "schoolkey", school.schoolkey, MAX_KEY)
     _check_str(problems, where, "auteur", school.auteur, 128)
     _check_str(problems, where, "xsdversie", school.xsdversie, 32)
+    peildatum: object = school.peildatum
+    if peildatum is not None and (not isinstance(peildatum, dt.date) or isinstance(peildatum, dt.datetime)):
+        problems.append(f"{where}: 'peildatum' moet een datum zijn")
+    aanmaakdatum: object = school.aanmaakdatum
+    if aanmaakdatum is not None and not isinstance(aanmaakdatum, dt.datetime):
+        problems.append(f"{where}: 'aanmaakdatum' moet een datum-tijd zijn")
     return problems
 
 

@@ -692,6 +692,15 @@ def test_national_ids_stay_out_of_reprs_and_logs() -> None:
     assert pupil == Leerling("L1", roepnaam="P", bsn="123456782") != Leerling("L1", roepnaam="P", bsn="999999999")
 
 
+def test_empty_commentaar_is_a_valid_plain_string() -> None:
+    data = full_school()
+    data.school.commentaar = ""
+    body = build_answer(Operation.HAAL_STRUCTUUR, data)
+    assert_valid(body)
+    parsed = parse_answer(answer_body(body))
+    assert isinstance(parsed, Leerlinggegevens) and parsed.school.commentaar == ""
+
+
 def test_pupil_identifier_prefers_the_eckid() -> None:
     assert Leerling("L1", eckid="E1").identifier == "E1"
     assert Leerling("L1").identifier == "L1"

@@ -98,6 +98,8 @@ def test_school_problems() -> None:
         school_problems(School("2025-2026", brincode="21QW", instellingsnummer="12"))
     )
     assert "schooljaar" in " ".join(school_problems(School("2025-2027")))
+    assert "peildatum" in " ".join(school_problems(School("2025-2026", peildatum="2025-10-01")))  # type: ignore[arg-type]
+    assert "aanmaakdatum" in " ".join(school_problems(School("2025-2026", aanmaakdatum=dt.date(2025, 1, 1))))  # type: ignore[arg-type]
 
 
 def test_referential_problems_and_check_antwoord() -> None:
