@@ -15,15 +15,25 @@ def ea_klantenservice(context: Any) -> bool:
     return bool(request and is_klantenservice(request.user))
 
 
-@register.filter
-def regel_uitleg(reden: str) -> str:
+@register.simple_tag
+def uitleg(row: Any, tab: str) -> str:
+    """Why a staged row is where it is, in a few words."""
     from django.utils.translation import gettext as _
 
+    if row.besluit == "niet":
+        return {
+            "handmatig": _("set to Do not import by you"),
+            "regel": _("not imported, as chosen before"),
+            "groep": _("its group is not imported"),
+        }.get(row.reden, "")
+    if row.reden == "suggestie":
+        return {
+            "groepen": _("proposal: same name"),
+            "leerkrachten": _("proposal: same e-mail address"),
+        }.get(tab, _("proposal: same name and date of birth"))
     return {
         "eckid": _("linked automatically (ECK iD)"),
         "key": _("linked automatically (LAS number)"),
         "regel": _("linked by an earlier choice"),
         "handmatig": _("linked by hand"),
-        "suggestie": _("proposal: same name and date of birth"),
-        "groep": _("its group is not imported"),
-    }.get(reden, "")
+    }.get(row.reden, "")

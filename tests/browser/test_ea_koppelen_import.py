@@ -113,7 +113,10 @@ def test_request_approve_mail_and_import(page: Any, new_page: Any, las: str, dja
     assert page.locator(".sectie-bestaand tr[data-key=G5A]").is_visible()
     page.locator("tr[data-key=G1]").get_by_role("button", name="Niet importeren").click()
     page.locator(".sectie-niet tr[data-key=G1]").wait_for()
+    assert "door u op Niet importeren gezet" in page.locator("tr[data-key=G1]").inner_text()
+    assert "voorstel: zelfde naam" in page.locator("tr[data-key=G5A]").inner_text()
     assert re.search(r"/groepen/#r\d+$", page.url)
+    screenshot(page, "ea-import-groepen")
 
     # 5. Leerkrachten: Kees has no e-mail address; fill it in.
     page.get_by_role("link", name="Leerkrachten").click()
@@ -127,6 +130,7 @@ def test_request_approve_mail_and_import(page: Any, new_page: Any, las: str, dja
     page.locator(".sectie-nieuw tr[data-key=L1]").get_by_role("link", name="koppeling aanpassen").click()
     page.get_by_role("textbox").fill("Jansen")
     page.get_by_role("button", name="Zoeken").click()
+    screenshot(page, "ea-import-koppel-zoeken")
     page.get_by_role("row", name=re.compile("Pieter Jansen")).get_by_role("button", name="koppel").click()
     page.locator(".sectie-bestaand tr[data-key=L1]").wait_for()
     assert re.search(r"/leerlingen/#r\d+$", page.url)
