@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gc
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final
 
@@ -799,6 +800,7 @@ _LEERKRACHT_SPECS: Final = _specs(
     ],
 )
 _KEY: Final = "key"
+_XS_INTEGER: Final = re.compile(r"[+-]?[0-9]+")
 _NATIONAL_ID_TAGS: Final = frozenset(
     _q(name) for name in ("sofinummer", "bsn", "onderwijsnummer", "bsn_ondwnr-4", "rijksregisternummer")
 )
@@ -934,10 +936,8 @@ class _RecordParser:
                 elif kind == _INT_ENUM:
                     number = arg.get(child.text)
                     if number is None:  # xs:integer also allows " 01", "+1": normalise the rare forms
-                        try:
-                            number = int((child.text or "").strip())
-                        except ValueError:
-                            number = -1
+                        lexical = (child.text or "").strip()
+                        number = int(lexical) if _XS_INTEGER.fullmatch(lexical) else -1
                         if number not in arg.values():
                             raise self.error(values, f"'{_local(tag)}' heeft een ongeldige waarde {child.text!r}")
                     values[slot] = number

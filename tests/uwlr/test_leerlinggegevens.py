@@ -386,6 +386,8 @@ def _answer_with_pupil(inner: str, attrs: str = 'key="L1"') -> bytes:
     [
         ("<lg:roepnaam>P</lg:roepnaam><lg:geboortedatum>2015-02-30</lg:geboortedatum>", 'key="L1"', "geboortedatum"),
         ("<lg:roepnaam>P</lg:roepnaam><lg:geslacht>3</lg:geslacht>", 'key="L1"', "geslacht"),
+        ("<lg:roepnaam>P</lg:roepnaam><lg:geslacht>١</lg:geslacht>", 'key="L1"', "geslacht"),
+        ("<lg:roepnaam>P</lg:roepnaam><lg:geslacht>1.0</lg:geslacht>", 'key="L1"', "geslacht"),
         ("<lg:roepnaam>P</lg:roepnaam><lg:jaargroep>9</lg:jaargroep>", 'key="L1"', "jaargroep"),
         ("<lg:geboortedatum>2015-02-03</lg:geboortedatum><lg:roepnaam>P</lg:roepnaam>", 'key="L1"', "plaats"),
         ("<lg:roepnaam>P</lg:roepnaam><lg:bsn>12345678</lg:bsn>", 'key="L1"', "bsn"),
@@ -690,6 +692,14 @@ def test_national_ids_stay_out_of_reprs_and_logs() -> None:
         Leerlinggegevens(School("2025-2026"), leerlingen=[pupil])
     )
     assert pupil == Leerling("L1", roepnaam="P", bsn="123456782") != Leerling("L1", roepnaam="P", bsn="999999999")
+
+
+def test_geslacht_accepts_every_xs_integer_spelling() -> None:
+    for text in ("2", " 2 ", "02", "+2"):
+        parsed = parse_answer(
+            etree.fromstring(_answer_with_pupil(f"<lg:roepnaam>P</lg:roepnaam><lg:geslacht>{text}</lg:geslacht>"))
+        )
+        assert isinstance(parsed, Leerlinggegevens) and parsed.leerlingen[0].geslacht == 2
 
 
 def test_empty_commentaar_is_a_valid_plain_string() -> None:
