@@ -118,9 +118,12 @@ def apply(run: ImportRun, user: Any = None) -> dict[str, int]:
         raise
     except Exception as exc:
         log.exception("import %s failed", run.pk)
-        ImportRun.objects.filter(pk=run.pk, state=ImportRun.STAGED).update(
-            state=ImportRun.FAILED, finished_at=timezone.now(), fout=type(exc).__name__
-        )
+        with transaction.atomic():
+            failed = ImportRun.objects.filter(pk=run.pk, state=ImportRun.STAGED).update(
+                state=ImportRun.FAILED, finished_at=timezone.now(), fout=type(exc).__name__
+            )
+            if failed:
+                _drop_staged(run)
         raise ImportFout(
             _(
                 "Importing failed because of an error while saving. Nothing has been changed; "

@@ -257,7 +257,8 @@ def test_failure_in_the_middle_of_apply_leaves_database_unchanged(school: Any, m
     assert len(calls) == 2
     assert snapshot(school) == before and snapshot_counts() == counts
     run.refresh_from_db()
-    assert run.state == ImportRun.FAILED
+    assert run.state == ImportRun.FAILED and run.fout == "IntegrityError"
+    assert not StagedLeerling.objects.filter(run=run).exists()  # the staged copy is dropped
 
 
 def test_new_teacher_without_email_blocks_apply_until_entered(school: Any) -> None:
