@@ -19,6 +19,9 @@ from uwlr.validation import OngeldigAntwoord
 
 log = logging.getLogger(__name__)
 TIMEOUT = 120.0
+# Getrapt: groups asked for per HaalLeerlingen/HaalLeerkrachten request (a big school has a thousand groups; one
+# request per group would be thousands of round trips).
+GROEPEN_PER_VERZOEK = 25
 
 # Tests replace this to point the application at an in-process LAS; production uses real HTTP.
 transport_factory: Callable[[], Transport] = HttpxTransport
@@ -127,7 +130,11 @@ def haal_school(koppeling: LasKoppeling) -> model.Leerlinggegevens:
     client = UwlrClient(url, las_type.leerresultaten_adres or None, autorisatie, transport, TIMEOUT)
     try:
         antwoord = client.haal_school(
-            school, koppeling.schooljaar, getrapt=las_type.getrapt, xsdversie=las_type.xsdversie
+            school,
+            koppeling.schooljaar,
+            getrapt=las_type.getrapt,
+            xsdversie=las_type.xsdversie,
+            groepen_per_verzoek=GROEPEN_PER_VERZOEK,
         )
     except (faults.UwlrError, OngeldigAntwoord) as exc:
         log.info("LAS call for koppeling %s failed: %s", koppeling.pk, type(exc).__name__)
