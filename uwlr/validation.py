@@ -74,22 +74,22 @@ MAX_KEY: Final = 256
 
 def valid_schooljaar(value: str | None) -> bool:
     """`YYYY-(YYYY+1)`; the XSD pattern alone would accept `2024-2026`."""
-    if value is None:
+    if not isinstance(value, str):
         return False
     match = SCHOOLJAAR_RE.fullmatch(value)
     return match is not None and int(match.group(2)) == int(match.group(1)) + 1
 
 
 def valid_brincode(value: str | None) -> bool:
-    return value is not None and BRINCODE_RE.fullmatch(value) is not None
+    return isinstance(value, str) and BRINCODE_RE.fullmatch(value) is not None
 
 
 def valid_dependancecode(value: str | None) -> bool:
-    return value is not None and DEPENDANCECODE_RE.fullmatch(value) is not None
+    return isinstance(value, str) and DEPENDANCECODE_RE.fullmatch(value) is not None
 
 
 def valid_string(value: str | None, max_length: int) -> bool:
-    return value is not None and 0 < len(value) <= max_length
+    return isinstance(value, str) and 0 < len(value) <= max_length
 
 
 def parse_date(text: str | None) -> dt.date | None:
@@ -178,6 +178,18 @@ def _check_str(problems: list[str], where: str, name: str, value: str | None, ma
         problems.append(f"{where}: '{name}' moet 1 tot {max_length} tekens lang zijn")
 
 
+def _check_required(problems: list[str], where: str, name: str, value: str | None, max_length: int) -> None:
+    if value is None:
+        problems.append(f"{where}: '{name}' is verplicht")
+    else:
+        _check_str(problems, where, name, value, max_length)
+
+
+def _check_datetime(problems: list[str], where: str, name: str, value: object) -> None:
+    if value is not None and not isinstance(value, dt.datetime):
+        problems.append(f"{where}: '{name}' moet een datum-tijd zijn, geen {type(value).__name__}")
+
+
 def _check_names(problems: list[str], where: str, person: Leerling | Leerkracht) -> None:
     for name, limit in _NAME_LIMITS:
         _check_str(problems, where, _NAME_WIRE.get(name, name), getattr(person, name), limit)
@@ -203,7 +215,10 @@ def school_problems(school: School) -> list[str]:
     if school.instellingsnummer is not None:
         if school.brincode is not None:
             problems.append(f"{where}: 'brincode' en 'instellingsnummer' sluiten elkaar uit")
-        if INSTELLINGSNUMMER_RE.fullmatch(school.instellingsnummer) is None:
+        if (
+            not isinstance(school.instellingsnummer, str)
+            or INSTELLINGSNUMMER_RE.fullmatch(school.instellingsnummer) is None
+        ):
             problems.append(f"{where}: 'instellingsnummer' moet uit 2 tot 6 cijfers bestaan")
     _check_str(problems, where, "schoolkey", school.schoolkey, MAX_KEY)
     _check_str(problems, where, "auteur", school.auteur, 128)
@@ -355,15 +370,16 @@ def _leerling_ok(ll: Leerling, v23: bool) -> bool:
 
 def _leerkracht_problems(problems: list[str], lk: Leerkracht) -> None:
     where = f"leerkracht {lk.key!r}"
-    _check_str(problems, where, "key", lk.key, MAX_KEY)
+    _check_required(problems, where, "key", lk.key, MAX_KEY)
     _check_str(problems, where, "eckid", lk.eckid, MAX_KEY)
     _check_names(problems, where, lk)
     _check_str(problems, where, "gebruikersnaam", lk.gebruikersnaam, 64)
     _check_str(problems, where, "emailadres", lk.emailadres, 256)
     _rol_problems(problems, where, lk.rollen, lk.rolomschrijvingen)
     for groep in lk.groepen:
-        _check_str(problems, where, "groep", groep.key, MAX_KEY)
+        _check_required(problems, where, "groep/@key", groep.key, MAX_KEY)
         _rol_problems(problems, where, groep.rollen, groep.rolomschrijvingen)
+    _check_datetime(problems, where, "mutatiedatum", lk.mutatiedatum)
 
 
 def _rol_problems(problems: list[str], where: str, rollen: Iterable[str], omschrijvingen: Iterable[str]) -> None:
@@ -377,20 +393,20 @@ def _rol_problems(problems: list[str], where: str, rollen: Iterable[str], omschr
 def field_problems(data: Leerlinggegevens, xsdversie: str = "2.2") -> list[str]:
     """Every field-level violation of the EDEXML types in `data` (empty list: all fine)."""
     problems = school_problems(data.school)
-    for v in data.vestigingen:
-        _check_str(problems, f"vestiging {v.key!r}", "key", v.key, MAX_KEY)
-        _check_str(problems, f"vestiging {v.key!r}", "naam", v.naam, 64)
-        _check_str(problems, f"vestiging {v.key!r}", "omschrijving", v.omschrijving, 256)
+    for label, records in (
+        ("vestiging", data.vestigingen),
+        ("groep", data.groepen),
+        ("samengestelde_groep", data.samengestelde_groepen),
+    ):
+        for record in records:
+            where = f"{label} {record.key!r}"
+            _check_required(problems, where, "key", record.key, MAX_KEY)
+            _check_required(problems, where, "naam", record.naam, 64)
+            _check_str(problems, where, "omschrijving", record.omschrijving, 256)
+            _check_datetime(problems, where, "mutatiedatum", record.mutatiedatum)
     for g in data.groepen:
-        _check_str(problems, f"groep {g.key!r}", "key", g.key, MAX_KEY)
-        _check_str(problems, f"groep {g.key!r}", "naam", g.naam, 64)
-        _check_str(problems, f"groep {g.key!r}", "omschrijving", g.omschrijving, 256)
         if g.jaargroep not in JAARGROEPEN:
             problems.append(f"groep {g.key!r}: 'jaargroep' {g.jaargroep!r} is geen geldige jaargroep")
-    for s in data.samengestelde_groepen:
-        _check_str(problems, f"samengestelde_groep {s.key!r}", "key", s.key, MAX_KEY)
-        _check_str(problems, f"samengestelde_groep {s.key!r}", "naam", s.naam, 64)
-        _check_str(problems, f"samengestelde_groep {s.key!r}", "omschrijving", s.omschrijving, 256)
     v23 = xsdversie == "2.3"
     for ll in data.leerlingen:
         # tens of thousands of pupils: a cheap all-clear first, the detailed report only for the bad ones

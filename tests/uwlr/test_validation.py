@@ -30,6 +30,7 @@ def test_patterns() -> None:
     assert valid_schooljaar("2025-2026") and valid_schooljaar("1999-2000")
     assert not any(valid_schooljaar(v) for v in ("2025-2027", "2025/2026", "25-26", "3025-3026", " 2025-2026", None))
     assert valid_brincode("21QW") and not any(valid_brincode(v) for v in ("21qw", "21QW0", "2QWX", "٢١QW", None))
+    assert not valid_schooljaar(2025) and not valid_brincode(21) and not valid_dependancecode(0)  # type: ignore[arg-type]
     assert valid_dependancecode("00") and not any(valid_dependancecode(v) for v in ("0", "001", "a1", None))
 
 
@@ -87,6 +88,19 @@ def test_field_problems_name_the_field_and_record() -> None:
         "school: 'brincode'",
     ):
         assert any(fragment in p for p in problems), (fragment, problems)
+
+
+def test_structure_records_need_key_and_naam() -> None:
+    data = full_school()
+    data.groepen[0].key = None  # type: ignore[assignment]
+    data.vestigingen[0].naam = None  # type: ignore[assignment]
+    data.samengestelde_groepen[0].mutatiedatum = "gisteren"  # type: ignore[assignment]
+    data.leerkrachten[0].groepen[0].key = None  # type: ignore[assignment]
+    problems = field_problems(data)
+    assert "groep None: 'key' is verplicht" in problems
+    assert "vestiging 'V1': 'naam' is verplicht" in problems
+    assert "samengestelde_groep 'SG-REK': 'mutatiedatum' moet een datum-tijd zijn, geen str" in problems
+    assert "leerkracht 'T1': 'groep/@key' is verplicht" in problems
 
 
 def test_school_problems() -> None:
