@@ -113,7 +113,8 @@ _MEMORY_SCRIPT = textwrap.dedent("""
 """)
 
 BIG = ["billion_laughs", "quadratic_blowup", "huge_attribute", "many_attributes", "many_namespaces", "deep_nesting",
-       "deep_nesting_unclosed", "wide_body", "wide_body_at_cap", "oversized", "long_text", "many_headers", "utf16_doctype"]
+       "deep_nesting_unclosed", "wide_body", "wide_body_at_cap", "oversized", "long_text", "many_headers",
+       "utf16_doctype"]
 
 
 @pytest.mark.slow
