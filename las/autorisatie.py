@@ -8,8 +8,10 @@ Check order (UWLR-SPEC §2/§7, as the Topicus reference implementation does it)
    look-up, so a locked-out guesser costs us one indexed query;
 4. klantcode + klantnaam must name a partner we know → else Client.OngeldigeKlantIdentificatie;
 5. the autorisatiesleutel is looked up by its HMAC (`las.secrets.code_digests`, every accepted pepper) and
-   compared again in constant time → unknown: Client.AutorisatieOngeldig (counts as a failed attempt);
-6. the koppeling's partner must be the caller → else Client.OngeldigeKlantIdentificatie (a failed attempt);
+   compared again in constant time → unknown: Client.AutorisatieOngeldig;
+6. the koppeling's partner must be the caller → else Client.OngeldigeKlantIdentificatie;
+   (4–6 are decided from one look-up of the key; each failure counts towards the lockout of the IP, and of
+   the klantcode when it is a real partner's);
 7. the request's school (brincode + dependancecode, or schoolkey = `Vestiging.key`) must be the koppeling's
    vestiging → else Client.AutorisatieOngeldig (a failed attempt);
 8. the koppeling must be usable now: active, confirmed, started, with a code → else Client.AutorisatieOngeldig.
@@ -95,8 +97,8 @@ class Toegang:
 # Throttling
 
 
-def _throttle_keys(client_ip: str | None, klantcode: str) -> list[str]:
-    keys = [f"klant:{klantcode[:64]}"]
+def _throttle_keys(client_ip: str | None, klantcode: str | None) -> list[str]:
+    keys = [f"klant:{klantcode[:64]}"] if klantcode else []
     if client_ip:
         keys.insert(0, f"ip:{client_ip}")
     return keys
@@ -123,8 +125,8 @@ def check_lockout(client_ip: str | None, klantcode: str) -> bool:
     return any(sleutel.startswith("ip:") and n > 0 for sleutel, _t, n in rows)
 
 
-def record_failure(client_ip: str | None, klantcode: str) -> None:
-    """Count one failed authentication for the IP and the klantcode; lock out when a limit is reached."""
+def record_failure(client_ip: str | None, klantcode: str | None) -> None:
+    """Count one failed authentication for the IP and (when it is a known partner's) the klantcode."""
     now = timezone.now()
     limits = {"ip": max_failures_ip(), "klant": max_failures_klant()}
     start_of_window = now - window()
@@ -209,19 +211,18 @@ def authenticate(
     if autorisatie is None:
         raise AutorisatieOngeldig("Autorisatieheader is leeg")
     ip_failures = check_lockout(client_ip, autorisatie.klantcode)
-    if not KoppelingAanbod.objects.filter(
-        klantcode=autorisatie.klantcode, klantnaam=autorisatie.klantnaam
-    ).exclude(klantcode="").exists():
-        raise OngeldigeKlantIdentificatie("De klantnaam en/of klantcode is ongeldig.")
     koppeling = _find_koppeling(autorisatie.autorisatiesleutel)
-    if koppeling is None:
-        record_failure(client_ip, autorisatie.klantcode)
-        raise AutorisatieOngeldig(ONBEKENDE_SLEUTEL)
-    if not _klant_matches(koppeling.aanbod, autorisatie):
-        record_failure(client_ip, autorisatie.klantcode)
-        raise OngeldigeKlantIdentificatie(
-            "De klantnaam en/of klantcode hoort niet bij deze autorisatiesleutel."
-        )
+    if koppeling is None or not _klant_matches(koppeling.aanbod, autorisatie):
+        # Only now ask whether the caller is a partner at all (the happy path saves the query). An unknown
+        # klant gets the same answer whether or not the key exists, so this reveals nothing about keys.
+        known = KoppelingAanbod.objects.filter(
+            klantcode=autorisatie.klantcode, klantnaam=autorisatie.klantnaam).exclude(klantcode="").exists()
+        record_failure(client_ip, autorisatie.klantcode if known else None)
+        if not known:
+            raise OngeldigeKlantIdentificatie("De klantnaam en/of klantcode is ongeldig.")
+        if koppeling is None:
+            raise AutorisatieOngeldig(ONBEKENDE_SLEUTEL)
+        raise OngeldigeKlantIdentificatie("De klantnaam en/of klantcode hoort niet bij deze autorisatiesleutel.")
     if not _school_matches(koppeling.vestiging, school):
         record_failure(client_ip, autorisatie.klantcode)
         raise AutorisatieOngeldig(ONBEKENDE_SLEUTEL)

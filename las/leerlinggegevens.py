@@ -25,16 +25,16 @@ import hashlib
 import threading
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from las import models as m
 from uwlr import model as um
 from uwlr.leerlinggegevens import build_answer_envelope
-from uwlr.profiles import LVS_SET_23, SMALLE_SET_23, Profile, apply_profile, get_profile
+from uwlr.profiles import LVS_SET_23, SMALLE_SET_23, VOLLEDIG, Profile, allowed_fields, get_profile
 
 AUTEUR = "Koppelpunt"
 
@@ -83,21 +83,65 @@ def _enrolled(peildatum: dt.date) -> Q:
     )
 
 
-_LEERLING_FIELDS = (
-    "id", "key", "eckid", "achternaam", "voorvoegsel", "voornamen", "voorletters", "roepnaam", "geboortedatum",
-    "geslacht", "start_ondw_jgr3", "jaargroep", "groep_id", "gebruikersnaam", "emailadres", "bsn_ondwnr_4",
-    "instroomdatum", "uitstroomdatum", "mutatiedatum",
+_LEERLING_COLUMNS: Final = (
+    "key", "eckid", "achternaam", "voorvoegsel", "voornamen", "voorletters", "roepnaam", "geboortedatum",
+    "geslacht", "start_ondw_jgr3", "jaargroep", "gebruikersnaam", "emailadres", "bsn_ondwnr_4", "instroomdatum",
+    "uitstroomdatum", "mutatiedatum",
 )
-_LEERKRACHT_FIELDS = (
-    "id", "key", "eckid", "achternaam", "voorvoegsel", "voornamen", "voorletters", "roepnaam", "gebruikersnaam",
-    "emailadres", "rol", "mutatiedatum",
+_LEERKRACHT_COLUMNS: Final = (
+    "key", "eckid", "achternaam", "voorvoegsel", "voornamen", "voorletters", "roepnaam", "gebruikersnaam",
+    "emailadres", "mutatiedatum",
 )
+_DATE_COLUMNS: Final = frozenset({"geboortedatum", "start_ondw_jgr3", "instroomdatum", "uitstroomdatum"})
+_TEXT_COLUMNS: Final = frozenset(_LEERLING_COLUMNS + _LEERKRACHT_COLUMNS) - _DATE_COLUMNS - {"geslacht", "mutatiedatum"}
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value)
+
+
+def _datetime(value: Any) -> dt.datetime | None:
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    moment = dt.datetime.fromisoformat(value)  # SQLite: naive UTC text
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+
+
+def _rows(qs: Any, columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """The rows of `qs.values_list(*columns)` without Django's per-value converters (the ORM builds the SQL).
+
+    On SQLite the converters (text → date/datetime) cost more than the query; the few date columns we need are
+    converted by `_date`/`_datetime`, which also accept the native values other databases return.
+    """
+    query = qs.values_list(*columns).query
+    sql, params = query.sql_with_params()
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+@dataclass
+class Geladen:
+    """What `load` returns: the data in the profile's shape, plus every record's group membership (which the
+    getrapt selection needs even when the profile does not send groups)."""
+
+    data: um.Leerlinggegevens
+    leerling_groepen: list[tuple[str | None, frozenset[str]]]  # per pupil: stamgroep key, composed group keys
+    leerkracht_groepen: list[tuple[frozenset[str], frozenset[str]]]  # per teacher: groep keys, composed keys
 
 
 def load(
     vestiging: m.Vestiging, schooljaar: m.Schooljaar, peildatum: dt.date, xsdversie: str = um.DEFAULT_XSD_VERSIE,
-) -> um.Leerlinggegevens:
-    """Everything the vestiging has for `schooljaar` as one unfiltered `uwlr.model.Leerlinggegevens` (7 queries)."""
+    profile: Profile = VOLLEDIG,
+) -> Geladen:
+    """Everything the vestiging has for `schooljaar`, already in the shape `profile` allows.
+
+    Equivalent to `uwlr.profiles.apply_profile(load(..., VOLLEDIG).data, profile)` (a test holds it to that),
+    but only the allowed columns are read and no record is built twice: a fixed handful of queries, whatever the
+    number of pupils.
+    """
     school = vestiging.school
     groepen_rows = list(
         m.Groep.objects.filter(vestiging=vestiging, schooljaar=schooljaar)
@@ -112,107 +156,169 @@ def load(
 
     leden: dict[int, list[str]] = defaultdict(list)
     Through = m.Leerling.samengestelde_groepen.through
-    for leerling_id, sgroep_id in (
-        Through.objects.filter(samengesteldegroep_id__in=list(sgroep_key))
-        .order_by("samengesteldegroep__naam", "samengesteldegroep_id")
-        .values_list("leerling_id", "samengesteldegroep_id")
-    ):
-        leden[leerling_id].append(sgroep_key[sgroep_id])
+    if sgroep_key:
+        for leerling_id, sgroep_id in (
+            Through.objects.filter(samengesteldegroep_id__in=list(sgroep_key))
+            .order_by("samengesteldegroep__naam", "samengesteldegroep_id")
+            .values_list("leerling_id", "samengesteldegroep_id")
+        ):
+            leden[leerling_id].append(sgroep_key[sgroep_id])
 
+    # Pupils: read only what the profile lets through (plus the ids the mapping needs).
+    ll_allowed = allowed_fields(profile, um.Leerling)
+    ll_cols = tuple(c for c in _LEERLING_COLUMNS if c in ll_allowed or c == "key")
+    need_jaargroep = "jaargroep" in ll_allowed
+    cols = ("id", "groep_id", *ll_cols, *(("jaargroep",) if need_jaargroep and "jaargroep" not in ll_cols else ()))
+    index = {c: i for i, c in enumerate(cols)}
+    send_groep = "groep" in ll_allowed
+    send_sgroepen = "samengestelde_groepen" in ll_allowed
+    vestiging_key = vestiging.key if "vestiging" in ll_allowed else None
+    minimal, fallback = profile.minimal_name, profile.key_only_as_fallback
     leerlingen: list[um.Leerling] = []
-    for r in (
-        m.Leerling.objects.filter(vestiging=vestiging).filter(_enrolled(peildatum))
-        .order_by("achternaam", "roepnaam", "pk").values(*_LEERLING_FIELDS).iterator(chunk_size=2000)
-    ):
-        groep = groep_by_id.get(r["groep_id"])
-        jaargroep = r["jaargroep"] or (groep["jaargroep"] if groep and groep["jaargroep"] != "C" else None)
-        leerlingen.append(um.Leerling(
-            key=r["key"], eckid=_s(r["eckid"]), achternaam=_s(r["achternaam"]), voorvoegsel=_s(r["voorvoegsel"]),
-            voornamen=_s(r["voornamen"]), voorletters=_s(r["voorletters"]), roepnaam=_s(r["roepnaam"]),
-            geboortedatum=r["geboortedatum"], geslacht=r["geslacht"], start_ondw_jgr3=r["start_ondw_jgr3"],
-            jaargroep=jaargroep, groep=groep["key"] if groep else None,
-            samengestelde_groepen=leden.get(r["id"], []), vestiging=vestiging.key,
-            gebruikersnaam=_s(r["gebruikersnaam"]), emailadres=_s(r["emailadres"]),
-            bsn_ondwnr_4=_s(r["bsn_ondwnr_4"]), instroomdatum=r["instroomdatum"],
-            uitstroomdatum=r["uitstroomdatum"], mutatiedatum=r["mutatiedatum"],
-        ))
+    leerling_groepen: list[tuple[str | None, frozenset[str]]] = []
+    qs = m.Leerling.objects.filter(vestiging=vestiging).filter(_enrolled(peildatum)).order_by(
+        "achternaam", "roepnaam", "pk")
+    for row in _rows(qs, cols):
+        values: dict[str, Any] = {}
+        for c in ll_cols:
+            v = row[index[c]]
+            if c in _DATE_COLUMNS:
+                v = _date(v)
+            elif c == "mutatiedatum":
+                v = _datetime(v)
+            elif c in _TEXT_COLUMNS:
+                v = v or None
+            values[c] = v
+        groep = groep_by_id.get(row[1])
+        groep_key = groep["key"] if groep else None
+        sgroepen = leden.get(row[0], [])
+        if need_jaargroep:
+            values["jaargroep"] = row[index["jaargroep"]] or (
+                groep["jaargroep"] if groep and groep["jaargroep"] != "C" else None)
+        ll = um.Leerling(**values)
+        if send_groep:
+            ll.groep = groep_key
+        if send_sgroepen:
+            ll.samengestelde_groepen = list(sgroepen)
+        ll.vestiging = vestiging_key
+        if fallback and ll.eckid:
+            ll.key = None
+        if minimal:
+            _minimal_name(ll)
+        leerlingen.append(ll)
+        leerling_groepen.append((groep_key, frozenset(sgroepen)))
 
+    # Teachers: linked to a group of this vestiging in the year, or to no group at all (school staff).
     links: dict[int, list[um.LeerkrachtGroep]] = defaultdict(list)
-    for lk_id, groep_id, rol in (
-        m.LeerkrachtGroep.objects.filter(groep_id__in=list(groep_by_id)).order_by("groep__naam", "pk")
-        .values_list("leerkracht_id", "groep_id", "rol")
-    ):
-        links[lk_id].append(um.LeerkrachtGroep(groep_by_id[groep_id]["key"], False, [rol] if rol else []))
-    for lk_id, sgroep_id, rol in (
-        m.LeerkrachtSamengesteldeGroep.objects.filter(samengestelde_groep_id__in=list(sgroep_key))
-        .order_by("samengestelde_groep__naam", "pk").values_list("leerkracht_id", "samengestelde_groep_id", "rol")
-    ):
-        links[lk_id].append(um.LeerkrachtGroep(sgroep_key[sgroep_id], True, [rol] if rol else []))
+    if groep_by_id:
+        for lk_id, groep_id, rol in (
+            m.LeerkrachtGroep.objects.filter(groep_id__in=list(groep_by_id)).order_by("groep__naam", "pk")
+            .values_list("leerkracht_id", "groep_id", "rol")
+        ):
+            links[lk_id].append(um.LeerkrachtGroep(groep_by_id[groep_id]["key"], False, [rol] if rol else []))
+    if sgroep_key:
+        for lk_id, sgroep_id, rol in (
+            m.LeerkrachtSamengesteldeGroep.objects.filter(samengestelde_groep_id__in=list(sgroep_key))
+            .order_by("samengestelde_groep__naam", "pk")
+            .values_list("leerkracht_id", "samengestelde_groep_id", "rol")
+        ):
+            links[lk_id].append(um.LeerkrachtGroep(sgroep_key[sgroep_id], True, [rol] if rol else []))
     zonder_groep = ~Exists(m.LeerkrachtGroep.objects.filter(leerkracht=OuterRef("pk"))) & ~Exists(
         m.LeerkrachtSamengesteldeGroep.objects.filter(leerkracht=OuterRef("pk"))
     )
-    leerkrachten = [
-        um.Leerkracht(
-            key=r["key"], eckid=_s(r["eckid"]), achternaam=_s(r["achternaam"]), voorvoegsel=_s(r["voorvoegsel"]),
-            voornamen=_s(r["voornamen"]), voorletters=_s(r["voorletters"]), roepnaam=_s(r["roepnaam"]),
-            gebruikersnaam=_s(r["gebruikersnaam"]), emailadres=_s(r["emailadres"]),
-            rollen=[r["rol"]] if r["rol"] else [], groepen=links.get(r["id"], []), mutatiedatum=r["mutatiedatum"],
-        )
-        for r in m.Leerkracht.objects.filter(school=school)
-        .filter(Q(pk__in=list(links)) | zonder_groep)
-        .order_by("achternaam", "roepnaam", "pk").values(*_LEERKRACHT_FIELDS)
-    ]
+    lk_allowed = allowed_fields(profile, um.Leerkracht)
+    lk_cols = tuple(c for c in _LEERKRACHT_COLUMNS if c in lk_allowed or c == "key")
+    lk_rol = "rollen" in lk_allowed
+    lk_groepen = "groepen" in lk_allowed
+    leerkrachten: list[um.Leerkracht] = []
+    leerkracht_groepen: list[tuple[frozenset[str], frozenset[str]]] = []
+    qs_lk = m.Leerkracht.objects.filter(school=school).filter(Q(pk__in=list(links)) | zonder_groep).order_by(
+        "achternaam", "roepnaam", "pk")
+    for row in _rows(qs_lk, ("id", "rol", *lk_cols)):
+        values = {}
+        for c, v in zip(lk_cols, row[2:], strict=True):
+            values[c] = _datetime(v) if c == "mutatiedatum" else (v or None)
+        lk = um.Leerkracht(**values)
+        own = links.get(row[0], [])
+        if lk_rol and row[1]:
+            lk.rollen = [row[1]]
+        if lk_groepen:
+            lk.groepen = [um.LeerkrachtGroep(g.key, g.samengesteld, list(g.rollen)) for g in own]
+        if minimal:
+            _minimal_name(lk)
+        leerkrachten.append(lk)
+        leerkracht_groepen.append((frozenset(g.key for g in own if not g.samengesteld),
+                                   frozenset(g.key for g in own if g.samengesteld)))
 
-    return um.Leerlinggegevens(
-        school=um.School(
-            schooljaar=schooljaar.naam, brincode=school.brincode, dependancecode=vestiging.dependancecode,
-            schoolkey=vestiging.key, peildatum=peildatum,
-            aanmaakdatum=timezone.localtime().replace(microsecond=0, tzinfo=None),
-            auteur=AUTEUR, xsdversie=xsdversie,
-        ),
+    groep_extra = allowed_fields(profile, um.Groep)
+    sgroep_extra = allowed_fields(profile, um.SamengesteldeGroep)
+    school_allowed = profile.school
+    school_values: dict[str, Any] = {
+        "schooljaar": schooljaar.naam, "brincode": school.brincode, "dependancecode": vestiging.dependancecode,
+        "schoolkey": vestiging.key, "peildatum": peildatum,
+        "aanmaakdatum": timezone.localtime().replace(microsecond=0, tzinfo=None), "auteur": AUTEUR,
+        "xsdversie": xsdversie,
+    }
+    data = um.Leerlinggegevens(
+        school=um.School(**{k: v for k, v in school_values.items() if k in school_allowed or k == "schooljaar"}),
         vestigingen=[um.Vestiging(vestiging.key, vestiging.naam[:64], _s(vestiging.omschrijving),
-                                  vestiging.mutatiedatum)],
-        groepen=[um.Groep(g["key"], g["naam"], g["jaargroep"], _s(g["omschrijving"]), g["mutatiedatum"])
-                 for g in groepen_rows],
-        samengestelde_groepen=[um.SamengesteldeGroep(g["key"], g["naam"], _s(g["omschrijving"]), g["mutatiedatum"])
-                               for g in sgroepen_rows],
+                                  vestiging.mutatiedatum)] if profile.vestigingen else [],
+        groepen=[um.Groep(g["key"], g["naam"], g["jaargroep"],
+                          _s(g["omschrijving"]) if "omschrijving" in groep_extra else None,
+                          g["mutatiedatum"] if "mutatiedatum" in groep_extra else None)
+                 for g in groepen_rows] if profile.groepen else [],
+        samengestelde_groepen=[um.SamengesteldeGroep(
+            g["key"], g["naam"], _s(g["omschrijving"]) if "omschrijving" in sgroep_extra else None,
+            g["mutatiedatum"] if "mutatiedatum" in sgroep_extra else None) for g in sgroepen_rows]
+        if profile.groepen else [],
         leerlingen=leerlingen,
         leerkrachten=leerkrachten,
     )
+    return Geladen(data, leerling_groepen, leerkracht_groepen)
+
+
+def _minimal_name(person: um.Leerling | um.Leerkracht) -> None:
+    # as uwlr.profiles does for TOP dossier – ECKiD: one name only, the roepnaam when there is one
+    if person.roepnaam is not None:
+        person.achternaam = None
+        person.voorvoegsel = person.voornamen = person.voorletters = None
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Getrapt filtering (on the unfiltered data: a profile without groups must not change who is selected)
 
 
-def _wanted_leerling(ll: um.Leerling, refs: tuple[um.GroepRef, ...]) -> bool:
+def _wanted(groep: str | None, groepen: frozenset[str], samengesteld: frozenset[str],
+            refs: tuple[um.GroepRef, ...]) -> bool:
+    """Does a record with stamgroep(en) `groep`/`groepen` and composed groups `samengesteld` match a request?
+
+    A reference with a key selects the members of that (samengestelde) groep; one without a key the records
+    bound to no groep of that kind.
+    """
     for ref in refs:
         if ref.samengesteld:
-            if (ref.key is None and not ll.samengestelde_groepen) or (
-                ref.key is not None and ref.key in ll.samengestelde_groepen
-            ):
+            if (ref.key is None and not samengesteld) or (ref.key is not None and ref.key in samengesteld):
                 return True
-        elif ref.key == ll.groep:  # key None asks for pupils without a stamgroep
+        elif ref.key is None:
+            if groep is None and not groepen:
+                return True
+        elif ref.key == groep or ref.key in groepen:
             return True
     return False
 
 
-def _wanted_leerkracht(lk: um.Leerkracht, refs: tuple[um.GroepRef, ...]) -> bool:
-    for ref in refs:
-        keys = {g.key for g in lk.groepen if g.samengesteld == ref.samengesteld}
-        if (ref.key is None and not keys) or (ref.key is not None and ref.key in keys):
-            return True
-    return False
-
-
-def select_groups(data: um.Leerlinggegevens, verzoek: um.Verzoek) -> um.Leerlinggegevens:
-    op = verzoek.operation
+def select_groups(geladen: Geladen, verzoek: um.Verzoek) -> um.Leerlinggegevens:
+    """The part of the data a getrapt HaalLeerlingen/HaalLeerkrachten request asks for (others: everything)."""
+    data, op, refs = geladen.data, verzoek.operation, verzoek.groepen
     if op is um.Operation.HAAL_LEERLINGEN:
+        none: frozenset[str] = frozenset()
         return um.Leerlinggegevens(data.school, leerlingen=[
-            ll for ll in data.leerlingen if _wanted_leerling(ll, verzoek.groepen)])
+            ll for ll, (groep, sgroepen) in zip(data.leerlingen, geladen.leerling_groepen, strict=True)
+            if _wanted(groep, none, sgroepen, refs)])
     if op is um.Operation.HAAL_LEERKRACHTEN:
         return um.Leerlinggegevens(data.school, leerkrachten=[
-            lk for lk in data.leerkrachten if _wanted_leerkracht(lk, verzoek.groepen)])
+            lk for lk, (groepen, sgroepen) in zip(data.leerkrachten, geladen.leerkracht_groepen, strict=True)
+            if _wanted(None, groepen, sgroepen, refs)])
     return data
 
 
@@ -291,7 +397,7 @@ def serve(koppeling: m.Koppeling, verzoek: um.Verzoek, *, today: dt.date | None 
         if version != vestiging.data_version:
             key = cache_key(vestiging.pk, version, schooljaar.naam, peildatum, profile.name, verzoek.xsdversie,
                             verzoek.operation.value, repr(refs))
-        data = select_groups(load(vestiging, schooljaar, peildatum, verzoek.xsdversie), verzoek)
+        data = select_groups(load(vestiging, schooljaar, peildatum, verzoek.xsdversie, profile), verzoek)
     nothing = (
         (verzoek.operation in (um.Operation.HAAL_LEERLINGGEGEVENS, um.Operation.HAAL_LEERLINGEN)
          and not data.leerlingen)
@@ -299,9 +405,8 @@ def serve(koppeling: m.Koppeling, verzoek: um.Verzoek, *, today: dt.date | None 
     )
     if nothing:
         return _marker(verzoek, um.GEEN_GEGEVENS, "geengegevens")
-    filtered = apply_profile(data, profile)
-    body = build_answer_envelope(verzoek.operation, filtered, xsdversie=verzoek.xsdversie)
-    antwoord = Antwoord(body, "ok", *_counts(filtered, verzoek.operation))
+    body = build_answer_envelope(verzoek.operation, data, xsdversie=verzoek.xsdversie)
+    antwoord = Antwoord(body, "ok", *_counts(data, verzoek.operation))
     cache.put(key, vestiging.pk, version, antwoord)
     return antwoord
 

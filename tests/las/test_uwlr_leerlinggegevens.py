@@ -39,6 +39,7 @@ from tests.las.uwlr_helpers import (
 )
 from uwlr import leerlinggegevens as lg
 from uwlr.model import GeenGegevens, GeenWijzigingen, GroepRef, Leerlinggegevens, Operation
+from uwlr.profiles import PROFILES, apply_profile
 from uwlr.schema import LVS_SET_XSD, SMALLE_SET_XSD, load_schema, validation_errors
 
 pytestmark = pytest.mark.django_db
@@ -356,3 +357,19 @@ def test_query_count_does_not_grow_with_the_number_of_pupils() -> None:
         assert r.status_code == 200
         counts.append(len(ctx))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_loading_in_a_profiles_shape_equals_applying_the_profile(data: None, name: str) -> None:
+    """`las.leerlinggegevens.load` reads only what a profile allows; it must give what uwlr.profiles would."""
+    v = vestiging("21QW", "00")
+    sg = SamengesteldeGroep.objects.filter(vestiging=v).first()
+    sg.leerlingen.set(Leerling.objects.filter(vestiging=v)[:4])
+    jaar = Schooljaar.voor_datum()
+    peildatum = las_lg.peildatum_for(jaar)
+    profile = PROFILES[name]
+    full = las_lg.load(v, jaar, peildatum, "2.2").data
+    shaped = las_lg.load(v, jaar, peildatum, "2.2", profile).data
+    expected = apply_profile(full, profile)
+    shaped.school.aanmaakdatum = expected.school.aanmaakdatum  # made "now" on each call
+    assert shaped == expected
