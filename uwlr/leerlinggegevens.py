@@ -422,19 +422,23 @@ def build_answer(
     if not isinstance(antwoord, Leerlinggegevens):
         raise TypeError(f"build_answer expects Leerlinggegevens or a marker, not {type(antwoord).__name__}")
     data = _parts_of(antwoord, operation)
-    if validate:
-        check_antwoord(data, operation, xsdversie)
-    with_eckid = xsdversie != "2.1"
-    data_root = operation.data_root
-    out: list[str] = [f"<lg:{root}{_XMLNS}><lg:{data_root}>"]
-    _write_school(out, data.school)
-    if operation in (Operation.HAAL_LEERLINGGEGEVENS, Operation.HAAL_STRUCTUUR):
-        _write_structuur(out, data)
-    if operation in _NEEDS_LEERLINGEN:
-        _write_leerlingen(out, data.leerlingen, with_eckid)
-    if operation in (Operation.HAAL_LEERLINGGEGEVENS, Operation.HAAL_LEERKRACHTEN) and data.leerkrachten:
-        _write_leerkrachten(out, data.leerkrachten, with_eckid)
-    out.append(f"</lg:{data_root}></lg:{root}>")
+    try:
+        if validate:
+            check_antwoord(data, operation, xsdversie)
+        with_eckid = xsdversie != "2.1"
+        data_root = operation.data_root
+        out: list[str] = [f"<lg:{root}{_XMLNS}><lg:{data_root}>"]
+        _write_school(out, data.school)
+        if operation in (Operation.HAAL_LEERLINGGEGEVENS, Operation.HAAL_STRUCTUUR):
+            _write_structuur(out, data)
+        if operation in _NEEDS_LEERLINGEN:
+            _write_leerlingen(out, data.leerlingen, with_eckid)
+        if operation in (Operation.HAAL_LEERLINGGEGEVENS, Operation.HAAL_LEERKRACHTEN) and data.leerkrachten:
+            _write_leerkrachten(out, data.leerkrachten, with_eckid)
+        out.append(f"</lg:{data_root}></lg:{root}>")
+    except (TypeError, AttributeError, ValueError) as exc:
+        # a value of a type the model does not allow (a LAS mapping bug): one clear error, not a stray crash
+        raise OngeldigAntwoord(f"gegevens van een onverwacht type: {type(exc).__name__}: {exc}") from exc
     return _finish(out)
 
 
