@@ -333,6 +333,7 @@ def report() -> dict[str, Any]:
         "runs": SyncRun.objects.count(),
         "run_states": dict(Counter(SyncRun.objects.values_list("state", flat=True))),
         "run_attempts": dict(Counter(SyncRun.objects.values_list("attempts", flat=True))),
+        "aanleidingen": dict(Counter(SyncRun.objects.values_list("aanleiding", flat=True))),
         "uitkomsten": dict(Counter(SyncRun.objects.values_list("uitkomst", flat=True))),
         "max_runs_per_school": max(runs_per_school.values(), default=0),
         "scholen_met_run": len(runs_per_school),

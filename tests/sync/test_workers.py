@@ -199,7 +199,9 @@ def test_a_killed_worker_s_sync_is_taken_back_and_finished_by_another(stack: Sta
 
 
 def test_results_arrive_once_the_las_is_back_each_exactly_once(stack: Stack) -> None:
-    # The LAS is not running at first (connections refused), then answers 503, then works.
+    # The LAS is not running at first (connections refused), then answers 503, then works. Retries every 1–2 s;
+    # enough attempts that a slow machine does not give up before the LAS is back.
+    stack.env.update(KOPPELPUNT_PUSH_MAX_ATTEMPTS="1000", KOPPELPUNT_SYNC_MAX_ATTEMPTS="1000")
     port_finder = SimLas(aantal=3)
     port = port_finder.port
     port_finder.server.server_close()
@@ -228,3 +230,27 @@ def test_results_arrive_once_the_las_is_back_each_exactly_once(stack: Stack) -> 
         assert max(rapport["push_attempts"]) >= 2
         assert las.down == 0
         wait_until(lambda: stack.sim("report")["run_states"] == {"applied": 3}, 60, stack.logs)
+
+
+def test_the_scheduler_plans_the_night_without_anyone_clicking(stack: Stack) -> None:
+    stack.env["KOPPELPUNT_SYNC_TIME"] = "00:00"  # tonight's sync time has passed: the scheduler catches up at once
+    las = SimLas(aantal=5)
+    las.scholen[brin(2)].hernoemd = 1
+    with las:
+        stack.sim("seed", "--schools", "5", "--las-url", las.base_url)
+        stack.worker()  # with the scheduler
+        stack.worker("--no-scheduler")
+
+        def night_done() -> bool:
+            r = stack.sim("report")
+            return r["run_states"] == {"applied": 5} and r["push_states"] == {"delivered": 5}
+
+        wait_until(night_done, 120, stack.logs)
+        rapport = stack.sim("report")
+        assert rapport["aanleidingen"] == {"nacht": 5}
+        assert rapport["uitkomsten"] == {"ongewijzigd": 4, "bijgewerkt": 1}
+        assert las.pulls == {brin(i): 1 for i in range(5)}
+        stack.worker()  # a second scheduler (or a restarted one) plans nothing more for this night
+        time.sleep(3)
+        assert stack.sim("report")["runs"] == 5
+        assert las.pulls == {brin(i): 1 for i in range(5)}
