@@ -1140,7 +1140,7 @@ def _parse_answer(body: etree._Element, operation: Operation | None, xsdversie: 
         raise OngeldigAntwoord("het verplichte element 'school' ontbreekt")
     _check_school(school)
     data.school = school
-    if found in _NEEDS_LEERLINGEN and last < allowed.index(_T_LEERLINGEN):
+    if found in _NEEDS_LEERLINGEN and not data.leerlingen:  # _parse_list refuses an empty <leerlingen>
         raise OngeldigAntwoord("het verplichte element 'leerlingen' ontbreekt")
     version = xsdversie or school.xsdversie or DEFAULT_XSD_VERSIE
     problems: list[str] = []

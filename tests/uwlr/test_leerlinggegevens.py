@@ -439,6 +439,15 @@ def test_answer_parser_rejects_structure_errors() -> None:
     ]:
         with pytest.raises(OngeldigAntwoord, match=fragment):
             parse_answer(etree.fromstring(xml.encode()))
+    no_pupils = build_answer(Operation.HAAL_LEERLINGGEGEVENS, full_school()).replace(
+        build_answer(Operation.HAAL_LEERLINGEN, full_school())
+        .split(b"</lg:school>")[1]
+        .split(b"</lg:leerlinggegevens-")[0],
+        b"",
+    )
+    assert b"<lg:leerkrachten>" in no_pupils and b"<lg:leerlingen>" not in no_pupils
+    with pytest.raises(OngeldigAntwoord, match="'leerlingen' ontbreekt"):
+        parse_answer(answer_body(no_pupils))
     with pytest.raises(OngeldigAntwoord, match="hoort niet"):
         parse_answer(answer_body(build_answer(Operation.HAAL_STRUCTUUR, full_school())), Operation.HAAL_LEERLINGEN)
 
