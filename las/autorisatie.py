@@ -4,8 +4,8 @@ Check order (UWLR-SPEC §2/§7, as the Topicus reference implementation does it)
 
 1. header present and complete (`uwlr.soap.parse_autorisatie`) → else Client.AutorisatieOngeldig;
 2. body format (done by the caller with the `uwlr` parsers) → Client.OngeldigBericht / Client.XsdVersieOngeldig;
-3. lockout of this client IP / klantcode (`UwlrBlokkade`) → Server.TijdelijkNietBeschikbaar, without any key
-   look-up, so a locked-out guesser costs us one indexed query;
+3. lockout of this client IP / klantcode / school (`UwlrBlokkade`) → Server.TijdelijkNietBeschikbaar, without any
+   key look-up, so a locked-out guesser costs us one indexed query;
 4. klantcode + klantnaam must name a partner we know → else Client.OngeldigeKlantIdentificatie;
 5. the autorisatiesleutel is looked up by its HMAC (`las.secrets.code_digests`, every accepted pepper) and
    compared again in constant time → unknown: Client.AutorisatieOngeldig;
@@ -18,7 +18,11 @@ Check order (UWLR-SPEC §2/§7, as the Topicus reference implementation does it)
 
 Failed attempts are counted per client IP and per klantcode in the database, so every gunicorn worker sees the
 same counters. A klantcode gets a much higher limit than an IP: anyone can send a partner's public klantcode,
-and a low limit there would let a stranger lock a real partner out.
+and a low limit there would let a stranger lock a real partner out. Failures are also counted per school named
+in the request (`school:<code6>`, only for existing vestigingen), so guesses at one school's key from many
+addresses and klantcodes add up; while a school is locked out, addresses that exchanged data with it in the
+last 30 days keep access, so a stranger cannot shut out the school's real partners. Lockouts show on the
+koppeling's page.
 
 The SchoolOAS way: `issue_key` generates an autorisatiesleutel for a koppeling (shown once), stored exactly like a
 verification code, so it authenticates the same way.
@@ -69,6 +73,10 @@ def max_failures_klant() -> int:
     return _setting("UWLR_THROTTLE_FAILURES_KLANT", 200)
 
 
+def max_failures_school() -> int:
+    return _setting("UWLR_THROTTLE_FAILURES_VESTIGING", 50)
+
+
 def window() -> dt.timedelta:
     return dt.timedelta(seconds=_setting("UWLR_THROTTLE_WINDOW_SECONDS", 600))
 
@@ -97,40 +105,78 @@ class Toegang:
 # Throttling
 
 
-def _throttle_keys(client_ip: str | None, klantcode: str | None) -> list[str]:
+def _throttle_keys(client_ip: str | None, klantcode: str | None, school: str | None = None) -> list[str]:
     keys = [f"klant:{klantcode[:64]}"] if klantcode else []
     if client_ip:
         keys.insert(0, f"ip:{client_ip}")
+    if school:
+        keys.append(school)
     return keys
 
 
-def check_lockout(client_ip: str | None, klantcode: str) -> bool:
-    """Raise TijdelijkNietBeschikbaar when this IP or klantcode is locked out now.
+def school_throttle_key(school: SchoolId) -> str | None:
+    """`school:<code6>` for the vestiging a request names: guesses at one school's key are counted together,
+    however many addresses and klantcodes they come from. None when the request names no existing vestiging."""
+    if school.schoolkey is not None:
+        v = Vestiging.objects.select_related("school").filter(key=school.schoolkey).first()
+        return f"school:{v.code6}" if v is not None else None
+    if school.brincode:
+        return f"school:{school.brincode}{school.dependancecode or '00'}"
+    return None
+
+
+def _trusted_for_school(client_ip: str | None, sleutel: str) -> bool:
+    """A school lockout must not shut out the school's real partners: an address that exchanged data with this
+    vestiging successfully in the last 30 days keeps access (only asked while the school is locked out)."""
+    from las.models import UwlrToegang
+
+    code6 = sleutel.removeprefix("school:")
+    if not client_ip or len(code6) != 6:
+        return False
+    return UwlrToegang.objects.filter(
+        client_ip=client_ip, koppeling__vestiging__school__brincode=code6[:4],
+        koppeling__vestiging__dependancecode=code6[4:], uitkomst__in=("ok", "geenwijzigingen", "geengegevens"),
+        op__gte=timezone.now() - dt.timedelta(days=30),
+    ).exists()
+
+
+def check_lockout(client_ip: str | None, klantcode: str, school: str | None = None) -> bool:
+    """Raise TijdelijkNietBeschikbaar when this IP, klantcode or school (`school_throttle_key`) is locked out now.
 
     Returns whether the IP has failed attempts on record (so a success knows whether there is anything to reset
     without writing on every request).
     """
     now = timezone.now()
     rows = list(
-        UwlrBlokkade.objects.filter(sleutel__in=_throttle_keys(client_ip, klantcode))
+        UwlrBlokkade.objects.filter(sleutel__in=_throttle_keys(client_ip, klantcode, school))
         .filter(Q(geblokkeerd_tot__gt=now) | Q(mislukt__gt=0)).values_list("sleutel", "geblokkeerd_tot", "mislukt")
     )
-    blocked = [tot for _s, tot, _n in rows if tot is not None and tot > now]
+    blocked = [(sleutel, tot) for sleutel, tot, _n in rows if tot is not None and tot > now]
+    if blocked and all(s.startswith("school:") for s, _t in blocked) and _trusted_for_school(client_ip, blocked[0][0]):
+        blocked = []
     if blocked:
-        tot = timezone.localtime(max(blocked))
+        tot = timezone.localtime(max(t for _s, t in blocked))
         raise TijdelijkNietBeschikbaar(
-            f"Te veel mislukte aanmeldpogingen vanaf dit adres of voor deze klantcode. "
+            f"Te veel mislukte aanmeldpogingen vanaf dit adres, voor deze klantcode of voor deze school. "
             f"Probeer het na {tot:%H:%M} opnieuw."
         )
     return any(sleutel.startswith("ip:") and n > 0 for sleutel, _t, n in rows)
 
 
-def record_failure(client_ip: str | None, klantcode: str | None) -> None:
-    """Count one failed authentication for the IP and (when it is a known partner's) the klantcode."""
+def _school_exists(sleutel: str | None) -> bool:
+    code6 = (sleutel or "").removeprefix("school:")
+    return len(code6) == 6 and Vestiging.objects.filter(school__brincode=code6[:4], dependancecode=code6[4:]).exists()
+
+
+def record_failure(client_ip: str | None, klantcode: str | None, school: str | None = None) -> None:
+    """Count one failed authentication for the IP, (when it is a known partner's) the klantcode and (when it
+    exists) the school the request named; lock out when a limit is reached."""
     now = timezone.now()
-    limits = {"ip": max_failures_ip(), "klant": max_failures_klant()}
+    limits = {"ip": max_failures_ip(), "klant": max_failures_klant(), "school": max_failures_school()}
     start_of_window = now - window()
-    for sleutel in _throttle_keys(client_ip, klantcode):
+    # Only real vestigingen get a counter: random school codes must not grow the table.
+    school = school if _school_exists(school) else None
+    for sleutel in _throttle_keys(client_ip, klantcode, school):
         limit = limits[sleutel.split(":", 1)[0]]
         with transaction.atomic():
             try:
@@ -210,21 +256,22 @@ def authenticate(
     """
     if autorisatie is None:
         raise AutorisatieOngeldig("Autorisatieheader is leeg")
-    ip_failures = check_lockout(client_ip, autorisatie.klantcode)
+    school_key = school_throttle_key(school)
+    ip_failures = check_lockout(client_ip, autorisatie.klantcode, school_key)
     koppeling = _find_koppeling(autorisatie.autorisatiesleutel)
     if koppeling is None or not _klant_matches(koppeling.aanbod, autorisatie):
         # Only now ask whether the caller is a partner at all (the happy path saves the query). An unknown
         # klant gets the same answer whether or not the key exists, so this reveals nothing about keys.
         known = KoppelingAanbod.objects.filter(
             klantcode=autorisatie.klantcode, klantnaam=autorisatie.klantnaam).exclude(klantcode="").exists()
-        record_failure(client_ip, autorisatie.klantcode if known else None)
+        record_failure(client_ip, autorisatie.klantcode if known else None, school_key)
         if not known:
             raise OngeldigeKlantIdentificatie("De klantnaam en/of klantcode is ongeldig.")
         if koppeling is None:
             raise AutorisatieOngeldig(ONBEKENDE_SLEUTEL)
         raise OngeldigeKlantIdentificatie("De klantnaam en/of klantcode hoort niet bij deze autorisatiesleutel.")
     if not _school_matches(koppeling.vestiging, school):
-        record_failure(client_ip, autorisatie.klantcode)
+        record_failure(client_ip, autorisatie.klantcode, school_key)
         raise AutorisatieOngeldig(ONBEKENDE_SLEUTEL)
     today = today or timezone.localdate()
     reden = unusable_reason(koppeling, today)
@@ -295,11 +342,16 @@ def issue_key(koppeling: Koppeling, user: Any) -> str:
     raise RuntimeError("could not issue a unique key")
 
 
+def school_lockout(vestiging: Vestiging) -> UwlrBlokkade | None:
+    """The active lockout of guesses at this vestiging's keys, for the school's pages."""
+    return active_lockouts().filter(sleutel=f"school:{vestiging.code6}").first()  # type: ignore[no-any-return]
+
+
 def active_lockouts() -> Any:
     return UwlrBlokkade.objects.filter(geblokkeerd_tot__gt=timezone.now())
 
 
 __all__ = [
     "SchoolId", "Toegang", "authenticate", "check_lockout", "record_failure", "issue_key", "generate_key",
-    "unlock", "active_lockouts", "unusable_reason",
+    "unlock", "active_lockouts", "unusable_reason", "school_lockout", "school_throttle_key",
 ]

@@ -20,5 +20,6 @@ def laatste_uitwisseling(koppeling: Any, vestiging: Any) -> dict[str, Any]:
     blokkade = autorisatie.active_lockouts().filter(sleutel=f"klant:{klantcode}").first() if klantcode else None
     return {
         "koppeling": koppeling, "vestiging": vestiging, "blokkade": blokkade,
+        "school_blokkade": autorisatie.school_lockout(vestiging),
         "uitwisselingen": UwlrToegang.objects.filter(koppeling=koppeling).order_by("-op", "-pk")[:aantal],
     }
