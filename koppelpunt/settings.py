@@ -216,6 +216,12 @@ CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("KOPPELPUNT_CSRF_TRUSTED_ORIGI
 # Largest SOAP request body accepted before parsing (a BrengLeerresultaten batch for a big school fits easily).
 UWLR_MAX_REQUEST_BYTES = _int("KOPPELPUNT_UWLR_MAX_REQUEST_BYTES", 20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = UWLR_MAX_REQUEST_BYTES
+# Failed UWLR authentications allowed per window before a lockout (las/autorisatie.py): per client address, per
+# klantcode, per school named in the request.
+UWLR_THROTTLE_FAILURES_IP = _int("KOPPELPUNT_UWLR_THROTTLE_FAILURES_IP", 20)
+UWLR_THROTTLE_FAILURES_KLANT = _int("KOPPELPUNT_UWLR_THROTTLE_FAILURES_KLANT", 200)
+UWLR_THROTTLE_FAILURES_VESTIGING = _int("KOPPELPUNT_UWLR_THROTTLE_FAILURES_VESTIGING", 50)
+UWLR_THROTTLE_WINDOW_SECONDS = _int("KOPPELPUNT_UWLR_THROTTLE_WINDOW_SECONDS", 600)
 
 
 def _huey() -> dict[str, object]:
