@@ -479,6 +479,12 @@ def _sync(run: SyncRun, token: str) -> _Uitkomst:
             fout="Er staat nog een import open die een beheerder moet afronden; er is niets opgehaald.",
             import_run=open_run,
         )
+    if not koppeling.las_type.leerlinggegevens_adres:
+        return _Uitkomst(
+            SyncRun.FAILED,
+            fout=f"Voor koppelingstype {koppeling.las_type.naam} is nog geen adres ingesteld; "
+            "de klantenservice moet dat eerst invullen.",
+        )
     since = inst.laatst_ontvangen if inst.delta_sleutel == _delta_sleutel(koppeling) else None
     opgehaald = timezone.now()
     client = _client(koppeling)
@@ -682,6 +688,17 @@ def execute_push(push_id: int, worker: str | None = None) -> str | None:
             state=ResultPush.FAILED,
             finished_at=now(),
             fout="Er is geen actieve koppeling met het LAS meer; de resultaten zijn niet verstuurd.",
+        )
+        return ResultPush.FAILED
+    if not koppeling.las_type.leerresultaten_adres:
+        _fenced(
+            ResultPush,
+            push.pk,
+            token,
+            state=ResultPush.FAILED,
+            finished_at=now(),
+            fout=f"Voor koppelingstype {koppeling.las_type.naam} is geen adres voor leerresultaten ingesteld; "
+            "de klantenservice moet dat eerst invullen.",
         )
         return ResultPush.FAILED
     try:

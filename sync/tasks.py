@@ -12,18 +12,20 @@ from sync import services
 
 
 @db_task()
-def sync_task(run_id: int) -> str | None:
+def sync_task(run_id: int) -> None:
+    # Nothing is returned: huey would keep every return value in its result store, and the outcome is in our row.
     reset_queries()  # with DEBUG on, Django keeps every query of a connection: a long-lived worker must not
-    return services.execute_run(run_id)
+    services.execute_run(run_id)
 
 
 @db_task()
-def push_task(push_id: int) -> str | None:
+def push_task(push_id: int) -> None:
     reset_queries()
-    return services.execute_push(push_id)
+    services.execute_push(push_id)
 
 
 @db_periodic_task(crontab(minute="*"))
-def scheduler_tick() -> dict[str, int]:
+def scheduler_tick() -> None:
     """Every minute: plan the night once its time has come, take back stale claims, re-send lost messages."""
-    return services.tick()
+    reset_queries()
+    services.tick()

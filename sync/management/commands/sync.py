@@ -18,6 +18,13 @@ STATE_LABELS = {
     "needs_person": "wacht op beheerder",
     "held": "vastgehouden",
     "failed": "mislukt",
+    "planned": "LAS onbereikbaar, later opnieuw",
+}
+PUSH_LABELS = {
+    "delivered": "resultaten afgeleverd",
+    "rejected": "resultaten geweigerd",
+    "failed": "resultaten mislukt",
+    "queued": "resultaten later opnieuw",
 }
 
 
@@ -110,7 +117,8 @@ class Command(BaseCommand):
                 bar.show(done, counts)
             for pk in push_ids:
                 state = services.execute_push(pk, worker) or self._wait_for(ResultPush, pk, ResultPush.BUSY)
-                counts[f"resultaten {state}"] = counts.get(f"resultaten {state}", 0) + 1
+                label = PUSH_LABELS.get(state, f"resultaten {state}")
+                counts[label] = counts.get(label, 0) + 1
                 done += 1
                 bar.show(done, counts)
         self._summary(run_ids, push_ids)
@@ -151,7 +159,8 @@ class Command(BaseCommand):
                     done += 1
             for state in pushes.values():
                 if state not in ResultPush.ACTIVE:
-                    counts[f"resultaten {state}"] = counts.get(f"resultaten {state}", 0) + 1
+                    label = PUSH_LABELS.get(state, f"resultaten {state}")
+                    counts[label] = counts.get(label, 0) + 1
                     done += 1
             bar.show(done, counts)
             if done >= bar.total:
