@@ -820,6 +820,7 @@ for _cls in (Leerling, Leerkracht):
         "roepnaam",
     ]
 _KEY_ECKID: Final = [_KEY, "eckid"]
+_KEY_ONLY: Final = [_KEY]
 _XSI_PREFIX: Final = "{" + XSI + "}"
 _ECKID: Final = "eckid"
 
@@ -947,14 +948,20 @@ class _RecordParser:
                     values[slot] = number
                 elif kind == _REF:
                     ref_key = child.get(_KEY)
-                    if not ref_key or len(ref_key) > 256:
-                        raise self.error(values, f"'{_local(tag)}' zonder geldige key")
+                    if not ref_key or len(ref_key) > 256 or child.keys() != _KEY_ONLY or len(child):
+                        raise self.error(values, f"'{_local(tag)}' moet leeg zijn met alleen een geldige key")
                     values[slot] = ref_key
                 elif kind == _REFS:
                     refs = []
                     for ref in child:
                         ref_key = ref.get(_KEY)
-                        if ref.tag != _SAMENGESTELDE_GROEP or not ref_key or len(ref_key) > 256:
+                        if (
+                            ref.tag != _SAMENGESTELDE_GROEP
+                            or not ref_key
+                            or len(ref_key) > 256
+                            or ref.keys() != _KEY_ONLY
+                            or len(ref)
+                        ):
                             raise self.error(values, "ongeldige verwijzing in 'samengestelde_groepen'")
                         refs.append(ref_key)
                     if not refs:
@@ -1029,7 +1036,7 @@ class _RecordParser:
         for child in el:
             tag = child.tag
             key = child.get(_KEY)
-            if tag not in (_GROEP, _SAMENGESTELDE_GROEP) or not key or len(key) > 256:
+            if tag not in (_GROEP, _SAMENGESTELDE_GROEP) or not key or len(key) > 256 or child.keys() != _KEY_ONLY:
                 raise self.error(values, "ongeldige verwijzing in 'groepen'")
             ref = LeerkrachtGroep(key, tag == _SAMENGESTELDE_GROEP)
             for sub in child:
