@@ -14,23 +14,30 @@ SOAPAction: a value (quoted or bare) must be the one the WSDL gives for the body
 Client.OngeldigBericht. An absent or empty SOAPAction is accepted (SOAP 1.1 allows `""` to mean "the intent is
 in the body", and some hand-written clients leave it out); the body root decides.
 
-Every answer is logged in `UwlrToegang` (the school's "Laatste uitwisseling"). Faults are SOAP 1.1 faults with
+Every answer is logged in `UwlrToegang` (the school's "Laatste uitwisseling"), written in batches every half second
+per process (`AccessLogBuffer`: one disk commit per request would cap an SQLite server at a few dozen requests
+per second). Faults are SOAP 1.1 faults with
 HTTP 500 and a Dutch explanation in `<detail>`; an unexpected exception becomes Server.InterneFout and is logged
 with its traceback (the autorisatiesleutel is never in a log record: `uwlr.soap.Autorisatie` hides it).
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
+import os
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.core import mail
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from las import autorisatie, leerlinggegevens, leerresultaten
@@ -181,17 +188,78 @@ def _soap_action(request: HttpRequest) -> str | None:
     return value or None
 
 
+def flush_interval() -> float:
+    """Seconds between access-log writes (0: write each entry at once).
+
+    On SQLite every commit waits for the disk; one insert per request would cap a server at a few dozen
+    requests per second. So each process collects its entries and writes them in one transaction every
+    half second (the school's page lags by at most that). Tests write at once.
+    """
+    value = getattr(settings, "UWLR_ACCESS_LOG_FLUSH_MS", None)
+    if value is None:
+        value = os.environ.get("KOPPELPUNT_UWLR_ACCESS_LOG_FLUSH_MS")
+    if value is None:
+        # Under Django's test environment (which sets up mail.outbox) a background writer would write outside
+        # the tests' transactions: write at once there.
+        value = 0 if hasattr(mail, "outbox") else 500
+    return max(0, int(value)) / 1000
+
+
+class AccessLogBuffer:
+    """Per-process queue of `UwlrToegang` rows, written in batches by a daemon thread (and at exit)."""
+
+    def __init__(self) -> None:
+        self._items: list[UwlrToegang] = []
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        atexit.register(self.flush)
+
+    def add(self, row: UwlrToegang) -> None:
+        interval = flush_interval()
+        if not interval:
+            row.save()
+            return
+        with self._lock:
+            self._items.append(row)
+            if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
+                self._pid = os.getpid()  # a forked worker needs its own thread
+                self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True,
+                                                name="uwlr-access-log")
+                self._thread.start()
+
+    def _run(self, interval: float) -> None:
+        while True:
+            time.sleep(interval)
+            self.flush()
+
+    def flush(self) -> int:
+        with self._lock:
+            items, self._items = self._items, []
+        if not items:
+            return 0
+        try:
+            UwlrToegang.objects.bulk_create(items, batch_size=500)
+        except Exception:
+            log.exception("uwlr access log write failed", extra={"entries": len(items)})
+            return 0
+        return len(items)
+
+
+access_log = AccessLogBuffer()
+
+
 def _write_log(request: HttpRequest, entry: _Log) -> None:
     if entry.skip:
         return
     try:
-        UwlrToegang.objects.create(
-            koppeling=entry.koppeling, operatie=entry.operatie[:40], klantcode=entry.klantcode[:64],
-            klantnaam=entry.klantnaam[:64], leerlingen=entry.leerlingen, leerkrachten=entry.leerkrachten,
-            groepen=entry.groepen, resultaten=entry.resultaten, uitkomst=entry.uitkomst[:64],
-            melding=entry.melding[:300], client_ip=client_ip(request),
+        access_log.add(UwlrToegang(
+            koppeling=entry.koppeling, op=timezone.now(), operatie=entry.operatie[:40],
+            klantcode=entry.klantcode[:64], klantnaam=entry.klantnaam[:64], leerlingen=entry.leerlingen,
+            leerkrachten=entry.leerkrachten, groepen=entry.groepen, resultaten=entry.resultaten,
+            uitkomst=entry.uitkomst[:64], melding=entry.melding[:300], client_ip=client_ip(request),
             duur_ms=int((time.perf_counter() - entry.started) * 1000),
-        )
+        ))
     except Exception:
         # The partner's answer must not depend on the access log; the failure itself is logged.
         log.exception("uwlr access log write failed")

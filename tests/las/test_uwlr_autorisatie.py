@@ -279,3 +279,19 @@ def test_generated_keys_are_unique_and_high_entropy(data: None) -> None:
 
 def test_get_is_not_a_request(data: None) -> None:
     assert Client().get(LG_URL).status_code == 405
+
+
+def test_access_log_entries_are_written_in_batches_when_configured(data: None, settings) -> None:  # type: ignore[no-untyped-def]
+    from las import uwlr_service
+
+    settings.UWLR_ACCESS_LOG_FLUSH_MS = 3_600_000  # the background thread will not fire during this test
+    k, code = activate(vestiging("21QW"), "snappet")
+    client = Client()
+    for _ in range(3):
+        assert call(client, HAAL, aut(k, code)).status_code == 200
+    assert call(client, HAAL, aut(k, code + "x")).status_code == 500
+    assert UwlrToegang.objects.count() == 0
+    assert uwlr_service.access_log.flush() == 4
+    assert list(UwlrToegang.objects.order_by("pk").values_list("uitkomst", flat=True)) == [
+        "ok", "ok", "ok", "Client.AutorisatieOngeldig"]
+    assert uwlr_service.access_log.flush() == 0
