@@ -633,7 +633,7 @@ def _parse_groepen_ref(el: etree._Element) -> list[GroepRef]:
         if child.tag not in (_GROEP, _SAMENGESTELDE_GROEP):
             raise OngeldigBericht(f"Onbekend element '{_local(child.tag)}' in 'groepen'.")
         _check_no_attributes(child, ("key",))
-        if len(child) or (child.text or "").strip():
+        if len(child) or child.text:  # empty content type: not even whitespace
             raise OngeldigBericht(f"Element '{_local(child.tag)}' in 'groepen' moet leeg zijn.")
         key = child.get("key")
         if key is not None and not (0 < len(key) <= 256):

@@ -9,14 +9,17 @@ purpose: the parser also enforces what the XSD cannot — unique keys, resolvabl
 from __future__ import annotations
 
 import copy
+import datetime as dt
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
 from tests.uwlr.lg_samples import full_school, leerlinggegevens_schema
-from uwlr.leerlinggegevens import build_answer, parse_answer
-from uwlr.model import Operation
+from uwlr.faults import UwlrFault
+from uwlr.leerlinggegevens import build_answer, build_request_body, parse_answer, parse_request
+from uwlr.model import GroepRef, Operation, Verzoek
+from uwlr.namespaces import LEERLINGGEGEVENS
 from uwlr.schema import validation_errors
 from uwlr.validation import OngeldigAntwoord
 
@@ -66,3 +69,62 @@ def test_what_the_parser_accepts_the_official_schema_accepts(case: tuple[Operati
         return
     event("accepted by the parser")
     assert validation_errors(leerlinggegevens_schema(), body) == [], body[:3000]
+
+
+def _request(op: Operation) -> bytes:
+    return build_request_body(
+        Verzoek(
+            op,
+            "2025-2026",
+            brincode="21QW",
+            dependancecode="01",
+            gegevenssetid="Smalle-set-VO",
+            laatstontvangengegevens=dt.datetime(2025, 1, 2, 3, 4, 5),
+            groepen=(GroepRef("G5A"), GroepRef("SG", True), GroepRef(None)) if op.has_groepen_ref else (),
+        )
+    )
+
+
+REQUESTS = {op: _request(op) for op in Operation}
+REQUEST_TEXTS = ["", " ", "x", "00", "1", "2.2", "2.4", "21QW", "21qw", "S", "2025-2026", "2025-2027",
+                 "2025-01-02T03:04:05", "2025-01-02", "x" * 300]  # fmt: skip
+
+
+@st.composite
+def mutated_requests(draw: st.DrawFn) -> bytes:
+    root = etree.fromstring(REQUESTS[draw(st.sampled_from(list(Operation)))])
+    for _ in range(draw(st.integers(1, 3))):
+        elements = [el for el in root.iter() if el is not root]
+        if not elements:
+            break
+        el = draw(st.sampled_from(elements))
+        parent = el.getparent()
+        assert parent is not None
+        action = draw(st.sampled_from(["drop", "duplicate", "move", "text", "attribute", "rename"]))
+        if action == "drop":
+            parent.remove(el)
+        elif action == "duplicate":
+            el.addnext(copy.deepcopy(el))
+        elif action == "move":
+            parent.remove(el)
+            parent.insert(draw(st.integers(0, len(parent))), el)
+        elif action == "text":
+            el.text = draw(st.sampled_from(REQUEST_TEXTS))
+        elif action == "attribute":
+            el.set(draw(st.sampled_from(["key", "extra"])), draw(st.sampled_from(REQUEST_TEXTS)))
+        else:
+            el.tag = f"{{{LEERLINGGEGEVENS}}}{draw(st.sampled_from(['schoolkey', 'groep', 'samengestelde_groep']))}"
+    return etree.tostring(root)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_requests())
+def test_what_the_request_parser_accepts_the_official_schema_accepts(body: bytes) -> None:
+    try:
+        verzoek = parse_request(etree.fromstring(body))
+    except UwlrFault:
+        event("refused by the parser")
+        return
+    event("accepted by the parser")
+    assert validation_errors(leerlinggegevens_schema(), body) == [], body
+    assert verzoek.schooljaar == "2025-2026"  # the one value every accepted mutation must have kept intact
