@@ -12,6 +12,8 @@ import sys
 BENCHMARKS: dict[str, tuple[str, bool]] = {
     "uwlr": ("bench.uwlr_messages", True),
     "ea_import": ("bench.ea_import", True),
+    "load": ("bench.load", False),
+    "bruteforce": ("bench.bruteforce", False),
     "las": ("bench.las_serving", True),
     "nightly_sync": ("bench.nightly_sync", False),
 }
