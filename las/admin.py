@@ -173,3 +173,6 @@ class KoppelingAdmin(admin.ModelAdmin):
                                   "%d koppelingen were not waiting for confirmation.", skipped) % skipped,
                 messages.WARNING,
             )
+
+
+from las import uwlr_admin  # noqa: E402,F401  (UWLR service: lockouts, access log, results)

@@ -295,3 +295,22 @@ def test_access_log_entries_are_written_in_batches_when_configured(data: None, s
     assert list(UwlrToegang.objects.order_by("pk").values_list("uitkomst", flat=True)) == [
         "ok", "ok", "ok", "Client.AutorisatieOngeldig"]
     assert uwlr_service.access_log.flush() == 0
+
+
+def test_service_desk_sees_and_lifts_lockouts_in_the_admin(data: None, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.UWLR_THROTTLE_FAILURES_IP = 2
+    k, code = activate(vestiging("21QW"), "snappet")
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    for i in range(2):
+        call(client, HAAL, aut(k, f"{code}-fout-{i}"))
+    admin_user = get_user_model().objects.create_superuser("desk", password="x")
+    desk = Client()
+    desk.force_login(admin_user)
+    page = desk.get("/beheer/django/las/uwlrblokkade/")
+    assert page.status_code == 200 and "ip:203.0.113.9" in page.content.decode()
+    assert desk.get("/beheer/django/las/uwlrtoegang/").status_code == 200
+    blokkade = UwlrBlokkade.objects.get(sleutel="ip:203.0.113.9")
+    desk.post("/beheer/django/las/uwlrblokkade/", {"action": "opheffen", "_selected_action": [blokkade.pk]})
+    blokkade.refresh_from_db()
+    assert not blokkade.actief
+    assert call(client, HAAL, aut(k, code)).status_code == 200
