@@ -420,19 +420,32 @@ def cache_key(*parts: Any) -> str:
 
 
 class AnswerCache:
-    """Finished answers in the database (shared by all workers) with a small LRU per process in front."""
+    """Finished answers in the database (shared by all workers) with a small LRU per process in front.
 
-    def __init__(self, local_size: int = 16) -> None:
+    The process copy is bounded in bytes (a 50,000-pupil answer is ~20 MB); the database keeps, per vestiging,
+    only answers of the current data version made in the last two days (the peildatum is part of the key, so a
+    new day makes new answers).
+    """
+
+    def __init__(self, local_bytes: int = 64 * 1024 * 1024) -> None:
         self._local: OrderedDict[str, Antwoord] = OrderedDict()
-        self._size = local_size
+        self._max_bytes = local_bytes
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def _remember(self, key: str, antwoord: Antwoord) -> None:
+        size = len(antwoord.body)
+        if size > self._max_bytes:
+            return
         with self._lock:
+            old = self._local.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old.body)
             self._local[key] = antwoord
-            self._local.move_to_end(key)
-            while len(self._local) > self._size:
-                self._local.popitem(last=False)
+            self._bytes += size
+            while self._bytes > self._max_bytes:
+                _key, evicted = self._local.popitem(last=False)
+                self._bytes -= len(evicted.body)
 
     def get(self, key: str) -> Antwoord | None:
         with self._lock:
@@ -452,9 +465,11 @@ class AnswerCache:
         cached = Antwoord(antwoord.body, antwoord.uitkomst, antwoord.leerlingen, antwoord.leerkrachten,
                           antwoord.groepen, cached=True)
         self._remember(key, cached)
+        stale = timezone.now() - dt.timedelta(days=2)
         try:
             with transaction.atomic():
-                m.UwlrAntwoordCache.objects.filter(vestiging_id=vestiging_id, data_version__lt=version).delete()
+                m.UwlrAntwoordCache.objects.filter(vestiging_id=vestiging_id).filter(
+                    Q(data_version__lt=version) | Q(aangemaakt_op__lt=stale)).delete()
                 m.UwlrAntwoordCache.objects.create(
                     sleutel=key, vestiging_id=vestiging_id, data_version=version, inhoud=antwoord.body,
                     leerlingen=antwoord.leerlingen, leerkrachten=antwoord.leerkrachten, groepen=antwoord.groepen,
@@ -465,6 +480,7 @@ class AnswerCache:
     def clear_local(self) -> None:
         with self._lock:
             self._local.clear()
+            self._bytes = 0
 
 
 cache = AnswerCache()

@@ -314,3 +314,17 @@ def test_service_desk_sees_and_lifts_lockouts_in_the_admin(data: None, settings)
     blokkade.refresh_from_db()
     assert not blokkade.actief
     assert call(client, HAAL, aut(k, code)).status_code == 200
+
+
+def test_fault_envelopes_validate_against_the_official_soap_schema(data: None) -> None:
+    from lxml import etree
+
+    from tests.las.uwlr_helpers import SCHEMAS
+    from uwlr.schema import load_schema, validation_errors
+
+    k, code = activate(vestiging("21QW"), "snappet")
+    schema = load_schema(SCHEMAS, "SOAP_Envelope.xsd")
+    for response in (call(Client(), HAAL, aut(k, code + "x")), post(Client(), b"<kapot"),
+                     call(Client(), HAAL, aut(k, code, klantcode="NIEMAND"))):
+        assert response.status_code == 500
+        assert validation_errors(schema, etree.fromstring(response.content)) == []

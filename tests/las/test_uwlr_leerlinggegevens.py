@@ -373,3 +373,12 @@ def test_loading_in_a_profiles_shape_equals_applying_the_profile(data: None, nam
     expected = apply_profile(full, profile)
     shaped.school.aanmaakdatum = expected.school.aanmaakdatum  # made "now" on each call
     assert shaped == expected
+
+
+def test_process_cache_is_bounded_in_bytes() -> None:
+    small = las_lg.AnswerCache(local_bytes=100)
+    for i in range(5):
+        small._remember(f"k{i}", las_lg.Antwoord(b"x" * 40, "ok"))
+    assert list(small._local) == ["k3", "k4"] and small._bytes == 80
+    small._remember("big", las_lg.Antwoord(b"x" * 101, "ok"))  # larger than the whole cache: not kept
+    assert "big" not in small._local
