@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,7 @@ def start_worker(stdout: Any = None, interval: float = 5.0) -> threading.Thread:
                 close_old_connections()
             stop.wait(interval)
         services.close_transport()
+        connections.close_all()  # this thread's own connections (CONN_MAX_AGE keeps them open otherwise)
 
     thread = threading.Thread(target=loop, name="koppelpunt-demo-worker", daemon=True)
     thread.stop = stop  # type: ignore[attr-defined]

@@ -17,6 +17,14 @@ def dispatched(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, float | 
     return sent
 
 
+@pytest.fixture(autouse=True)
+def close_pooled_transport() -> Iterator[None]:
+    """The jobs run in this thread keep a pooled HTTP connection; a kept-alive connection to the live server keeps
+    its request thread (and that thread's database session) alive, so close it after each test."""
+    yield
+    services.close_transport()
+
+
 @pytest.fixture
 def sim_las() -> Iterator[SimLas]:
     with SimLas(aantal=3) as las:
