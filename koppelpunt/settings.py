@@ -6,6 +6,7 @@ set KOPPELPUNT_ENV=production and provide the secrets explicitly; bad values sto
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -222,6 +223,17 @@ UWLR_THROTTLE_FAILURES_IP = _int("KOPPELPUNT_UWLR_THROTTLE_FAILURES_IP", 20)
 UWLR_THROTTLE_FAILURES_KLANT = _int("KOPPELPUNT_UWLR_THROTTLE_FAILURES_KLANT", 200)
 UWLR_THROTTLE_FAILURES_VESTIGING = _int("KOPPELPUNT_UWLR_THROTTLE_FAILURES_VESTIGING", 50)
 UWLR_THROTTLE_WINDOW_SECONDS = _int("KOPPELPUNT_UWLR_THROTTLE_WINDOW_SECONDS", 600)
+# Reverse proxies whose X-Forwarded-For names the real client (addresses or networks, comma-separated).
+UWLR_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("KOPPELPUNT_TRUSTED_PROXIES", "127.0.0.1,::1").split(",") if p.strip()
+]
+for _proxy in UWLR_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"KOPPELPUNT_TRUSTED_PROXIES must list IP addresses or networks, not {_proxy!r}"
+        ) from None
 
 
 def _huey() -> dict[str, object]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import ipaddress
 import logging
 import os
 import re
@@ -149,9 +150,42 @@ class _Log:
     skip: bool = False
 
 
+@functools.cache
+def _trusted_proxies(raw: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in raw if p.strip())
+
+
+def _is_trusted(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    proxies = _trusted_proxies(tuple(getattr(settings, "UWLR_TRUSTED_PROXIES", ("127.0.0.1", "::1"))))
+    return any(ip in net for net in proxies)
+
+
 def client_ip(request: HttpRequest) -> str | None:
-    """The peer address. Behind a reverse proxy, set it to pass the client address as REMOTE_ADDR."""
-    return request.META.get("REMOTE_ADDR") or None
+    """The caller's address, for throttling and the access log.
+
+    Behind a reverse proxy every request comes from the proxy: counting failures per REMOTE_ADDR would make one
+    stranger's 20 wrong keys lock out every partner. When the peer is a trusted proxy (UWLR_TRUSTED_PROXIES,
+    by default loopback, like gunicorn's forwarded_allow_ips), the address is the right-most X-Forwarded-For entry
+    that is not itself a trusted proxy (entries further left are whatever the client chose to send).
+    """
+    peer = request.META.get("REMOTE_ADDR") or None
+    if peer is None or not _is_trusted(peer):
+        return peer
+    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        hop = hop.strip()
+        if not hop:
+            continue
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            return peer  # a garbled header: don't guess
+        if not _is_trusted(hop):
+            return hop
+    return peer
 
 
 def _fault_response(fault: UwlrFault) -> HttpResponse:
