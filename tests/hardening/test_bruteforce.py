@@ -110,3 +110,29 @@ def test_a_good_key_for_the_wrong_school_counts_against_the_named_school(data: N
         assert code_ == "Client.AutorisatieOngeldig"
     assert UwlrBlokkade.objects.get(sleutel="school:21QW00").actief
     assert not UwlrBlokkade.objects.filter(sleutel="school:12AB00").exists()
+
+
+def test_behind_a_proxy_each_client_has_its_own_counter(data: None, settings: Any) -> None:
+    """Behind a reverse proxy REMOTE_ADDR is the proxy: one stranger must not lock every partner out."""
+    settings.UWLR_THROTTLE_FAILURES_IP = 3
+    settings.UWLR_TRUSTED_PROXIES = ["10.0.0.0/8", "127.0.0.1"]
+    v = vestiging("21QW")
+    k, code = activate(v, "snappet")
+
+    def via_proxy(forwarded: str, key: str) -> Any:
+        return call(Client(REMOTE_ADDR="10.1.2.3", HTTP_X_FORWARDED_FOR=forwarded), HAAL, aut(k, key))
+
+    for i in range(3):
+        # The stranger also forges a left-most entry; the proxy appends the real peer on the right.
+        assert fault_of(via_proxy("198.51.100.1, 203.0.113.9", f"{code}-fout-{i}"))[0] == "Client.AutorisatieOngeldig"
+    assert UwlrBlokkade.objects.get(sleutel="ip:203.0.113.9").actief
+    assert not UwlrBlokkade.objects.filter(sleutel__in=["ip:10.1.2.3", "ip:198.51.100.1"]).exists()
+    assert fault_of(via_proxy("203.0.113.9", code))[0] == "Server.TijdelijkNietBeschikbaar"
+    # The partner behind the same proxy is not affected; a chain of trusted proxies is skipped.
+    assert via_proxy("192.0.2.10", code).status_code == 200
+    assert via_proxy("192.0.2.10, 10.9.9.9", code).status_code == 200
+    # A client that is not a trusted proxy cannot choose its address by sending the header.
+    direct = Client(REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="192.0.2.10")
+    assert fault_of(call(direct, HAAL, aut(k, code)))[0] == "Server.TijdelijkNietBeschikbaar"
+    _flush()
+    assert set(UwlrToegang.objects.exclude(client_ip=None).values_list("client_ip", flat=True)) >= {"192.0.2.10"}

@@ -210,3 +210,17 @@ def test_leerlinggegevens_requests_have_a_small_size_cap(target: Target) -> None
     # Markup is: 800 KB of empty elements is under the size cap but over its markup budget, refused unparsed.
     wide = target.lg_request.replace(b"</soap:Body>", b"<b/>" * 200_000 + b"</soap:Body>")
     assert check(_post(Client(), LG_URL, wide)) == "Client.OngeldigBericht"
+
+
+def test_wsdl_and_xsd_downloads_serve_only_the_shipped_files(target: Target) -> None:
+    client = Client()
+    for url in (LG_URL, LR_URL):
+        assert b"definitions" in client.get(url + "?wsdl").content
+        for name in ("../../../../etc/passwd", "/etc/passwd", "..%2F..%2Fsettings.py", "EDEXML.types.xsd\x00.py",
+                     "../uwlr_service.py", "Schemas/EDEXML.types.xsd", "x" * 5000):
+            response = client.get(url, {"xsd": name})
+            assert response.status_code == 404, name
+            assert b"root:x" not in response.content and b"import" not in response.content
+        # Methods other than GET/POST are refused without touching the body.
+        assert client.put(url, target.lg_request, content_type="text/xml").status_code == 405
+        assert client.delete(url).status_code == 405
