@@ -8,14 +8,20 @@ Client (EA) side::
 
 Server (LAS) side::
 
-    envelope = soap.parse_request(http_body)          # hardened parse, autorisatie header
-    verzoek = parse_request(envelope.body)            # Verzoek, or OngeldigBericht / XsdVersieOngeldig
-    body = build_answer(verzoek.operation, data_or_marker, xsdversie=verzoek.xsdversie)
-    http_response = soap.envelope(body)               # or build_answer_envelope(...)
+    envelope, verzoek = parse_request_envelope(http_body)   # hardened parse; OngeldigBericht / XsdVersieOngeldig
+    # check envelope.autorisatie, then:
+    http_response = build_answer_envelope(verzoek.operation, data_or_marker, xsdversie=verzoek.xsdversie)
 
 Messages are written as escaped strings (an order of magnitude faster than lxml element building), elements
 in exact XSD order, attributes unprefixed, one `lg` prefix declared on the body element. Answers are parsed
 from the element tree the hardened parser produced, with precomputed Clark names and no XPath.
+
+What the parsers check: structure, order and cardinality of every element, every value against its type
+(lengths, patterns, code lists, dates), the attributes of records and references, and the identity rules the
+XSD cannot enforce (`uwlr.validation`). Whatever they accept the official schema accepts too
+(tests/uwlr/test_leerlinggegevens_mutations.py), with two tolerances in the answer parser that lose nothing
+of the standard: stray text between elements and attributes on leaf elements are ignored. EDEXML
+`toevoegingen` (supplier extensions) are skipped.
 """
 
 from __future__ import annotations
