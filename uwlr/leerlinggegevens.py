@@ -18,7 +18,7 @@ from the element tree the hardened parser produced, with precomputed Clark names
 
 What the parsers check: structure, order and cardinality of every element, every value against its type
 (lengths, patterns, code lists, dates), the attributes of records and references, and the identity rules the
-XSD cannot enforce (`uwlr.validation`). Whatever they accept the official schema accepts too
+XSD cannot enforce (`uwlr.validation`). Whatever they accept, the official schema (school years widened) accepts
 (tests/uwlr/test_leerlinggegevens_mutations.py), with two tolerances in the answer parser that lose nothing
 of the standard: stray text between elements and attributes on leaf elements are ignored. EDEXML
 `toevoegingen` (supplier extensions) are skipped.
