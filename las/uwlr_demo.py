@@ -44,8 +44,9 @@ def seed_uwlr(stdout: Any, base_url: str, vestiging: Vestiging, user: Any) -> Ko
         "dependancecode": vestiging.dependancecode,
         "schooljaar": Schooljaar.voor_datum().naam,
         "xsdversie": DEMO_XSDVERSIE,
-        "leerlinggegevens": f"{base_url}/school/uwlr/leerlinggegevens",
-        "leerresultaten": f"{base_url}/school/uwlr/leerresultaten",
+        "endpoint": f"{base_url}/school/uwlr/leerlinggegevens",
+        "wsdl": f"{base_url}/school/uwlr/leerlinggegevens?wsdl",
+        "leerresultaten_endpoint": f"{base_url}/school/uwlr/leerresultaten",
     }
     stdout.write(f"UWLR (LAS) – actieve koppeling {aanbod.naam} ({koppeling.get_status_display()}):\n")
     stdout.write("".join(f"{name}: {value}\n" for name, value in lines.items()))

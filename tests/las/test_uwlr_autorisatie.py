@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import random
@@ -26,7 +27,9 @@ from tests.las.uwlr_helpers import LG_URL, activate, aut, call, fault_of, post, 
 from uwlr import leerlinggegevens as lg
 from uwlr import soap
 from uwlr.model import GeenGegevens, Leerlinggegevens, Operation
+from uwlr.model import Leerling as Leerling_
 from uwlr.namespaces import AUTORISATIE
+from uwlr.profiles import allowed_fields
 
 pytestmark = pytest.mark.django_db
 HAAL = Operation.HAAL_LEERLINGGEGEVENS
@@ -191,8 +194,10 @@ def test_isolation_randomized_keys_never_reach_another_vestiging() -> None:
             if isinstance(antwoord, Leerlinggegevens):
                 assert {ll.key for ll in antwoord.leerlingen} <= own_pupils[target.pk]
                 # and only the fields of this koppeling's profile
-                if k.aanbod.profiel in ("snappet", "smalle_set"):
-                    assert all(ll.eckid is None and ll.geslacht is None for ll in antwoord.leerlingen)
+                allowed = allowed_fields(las_lg.profile_for(k, "2.2"), Leerling_)
+                for ll in antwoord.leerlingen:
+                    sent = {f.name for f in dataclasses.fields(ll) if getattr(ll, f.name) not in (None, [])}
+                    assert sent <= allowed, (k.aanbod.profiel, sent - allowed)
                 served += 1
         else:
             assert response.status_code == 500

@@ -22,9 +22,9 @@ def test_demo_prints_an_active_koppeling_that_serves_the_school() -> None:
     lines = dict(line.split(": ", 1) for line in out.getvalue().splitlines() if ": " in line and " " not in
                  line.split(": ", 1)[0])
     for name in ("verificatiecode", "klantcode", "klantnaam", "brincode", "dependancecode", "schooljaar",
-                 "xsdversie", "leerlinggegevens"):
+                 "xsdversie", "endpoint"):
         assert lines.get(name), (name, out.getvalue())
-    assert lines["leerlinggegevens"] == "http://testserver/school/uwlr/leerlinggegevens"
+    assert lines["endpoint"] == "http://testserver/school/uwlr/leerlinggegevens"
     body = lg.build_request(
         Verzoek(Operation.HAAL_LEERLINGGEGEVENS, lines["schooljaar"], brincode=lines["brincode"],
                 dependancecode=None if lines["dependancecode"] == "00" else lines["dependancecode"],
