@@ -30,3 +30,14 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """One short human-readable line per record (for `koppelpunt demo`); masks secrets like JsonFormatter."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = _SECRETISH.sub(r"\1\2***", record.getMessage())
+        line = f"{datetime.fromtimestamp(record.created).strftime('%H:%M:%S')} {record.levelname:<7} {message}"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line

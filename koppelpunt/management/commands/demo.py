@@ -1,6 +1,14 @@
+"""`koppelpunt demo`: the whole product in one process, seeded, with the logins and a short guided path.
+
+Embedded SQLite and no queue server: the demo's worker (sync.demo.start_worker) runs as a thread in this process,
+so results reach the school side without a second process. Seeding is idempotent: run it again on the same data
+directory and everything you did is kept.
+"""
+
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -15,21 +23,49 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--no-serve", action="store_true", help="seed only, do not start the server")
+        parser.add_argument(
+            "--worker-interval", type=float, default=5.0, help="seconds between the demo worker's rounds"
+        )
+        parser.add_argument("--json-logs", action="store_true", help="keep the JSON log lines (production format)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from koppelpunt import demo
+        from koppelpunt.logging import TextFormatter
+
+        if not options["json_logs"]:
+            # A person reads this terminal: short text lines instead of JSON (same masking of secrets).
+            for handler in logging.getLogger().handlers:
+                handler.setFormatter(TextFormatter())
         base_url = f"http://{options['host']}:{options['port']}"
         settings.BASE_URL = base_url
         call_command("migrate", interactive=False, verbosity=0)
-        self.stdout.write(self.style.SUCCESS(f"Koppelpunt demo on {base_url}/"))
-        for app in ("las", "ea", "sync"):
-            try:
-                module = importlib.import_module(f"{app}.demo")
-            except ModuleNotFoundError:
-                continue
-            module.seed(self.stdout, base_url=base_url)
+        self.stdout.write(self.style.SUCCESS(f"Koppelpunt demo op {base_url}/  (data: {settings.DATA_DIR})"))
+        # Seeding logs every koppeling it activates; that is noise on a newcomer's screen.
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.WARNING)
+        try:
+            for app in ("las", "ea", "sync"):
+                try:
+                    module = importlib.import_module(f"{app}.demo")
+                except ModuleNotFoundError:
+                    continue
+                module.seed(self.stdout, base_url=base_url)
+            school = demo.seed_guided(self.stdout, base_url=base_url)
+        finally:
+            root.setLevel(level)
+        self.stdout.write("\nInloggen op " + base_url + "/inloggen/ (gebruiker / wachtwoord):")
+        for login in demo.logins():
+            self.stdout.write(f"  {login.role:<34} {login.username} / {login.password}")
+        self.stdout.write(demo.guided_path(base_url, school.pk if school else None))
         if options["no_serve"]:
             return
         from sync.demo import start_worker
 
-        start_worker(self.stdout)  # the demo's background worker: results reach the LAS without a second process
-        call_command("runserver", f"{options['host']}:{options['port']}", use_reloader=False, use_threading=True)
+        start_worker(self.stdout, interval=options["worker_interval"])
+        self.stdout.write(self.style.SUCCESS(f"Klaar: open {base_url}/  (stoppen: Ctrl-C)"))
+        self.stdout.flush()
+        call_command(
+            "runserver", f"{options['host']}:{options['port']}", use_reloader=False, use_threading=True,
+            skip_checks=True,
+        )
