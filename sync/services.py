@@ -29,7 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mass_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -238,6 +238,36 @@ def heartbeat(model_cls: type[SyncRun] | type[ResultPush], pk: int, token: str, 
         raise ClaimVerloren(f"{model_cls.__name__} {pk}")
 
 
+class _Hartslag:
+    """Keeps a claim's heartbeat fresh from a side thread while the job works (a getrapt pull of a big school from
+    a slow LAS may take longer than the lease), so only a worker that really stopped loses its claim."""
+
+    def __init__(self, model_cls: type[SyncRun] | type[ResultPush], pk: int, token: str) -> None:
+        self.model_cls, self.pk, self.token = model_cls, pk, token
+        self.interval = max(1.0, conf.get("KOPPELPUNT_SYNC_LEASE_SECONDS") / 4)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"heartbeat-{pk}", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            while not self.stop.wait(self.interval):
+                try:
+                    if not _fenced(self.model_cls, self.pk, self.token, heartbeat_at=timezone.now()):
+                        return
+                except Exception:  # a missed beat is harmless unless they all fail; the lease decides
+                    log.warning("heartbeat of %s %s failed", self.model_cls.__name__, self.pk, exc_info=True)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    def __enter__(self) -> _Hartslag:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
 def reclaim_stale(now: dt.datetime | None = None) -> int:
     """Take back claims whose heartbeat stopped longer than the lease ago (a killed worker): the job is planned
     again, or marked failed when it has used all its attempts. Returns the number of jobs taken back."""
@@ -407,7 +437,8 @@ def execute_run(run_id: int, worker: str | None = None) -> str | None:
     run = SyncRun.objects.select_related("koppeling__las_type", "school").get(pk=run_id)
     try:
         heartbeat(SyncRun, run.pk, token, state=SyncRun.RUNNING)
-        uitkomst = _sync(run, token)
+        with _Hartslag(SyncRun, run.pk, token):
+            uitkomst = _sync(run, token)
     except ClaimVerloren:
         log.warning("sync %s: claim lost, work discarded", run_id)
         return None
@@ -706,7 +737,8 @@ def execute_push(push_id: int, worker: str | None = None) -> str | None:
         verzoek = _verzoek(push, koppeling)
         client = _client(koppeling)
         try:
-            client.breng_leerresultaten(verzoek)
+            with _Hartslag(ResultPush, push.pk, token):
+                client.breng_leerresultaten(verzoek)
         finally:
             _close(client)
     except ClaimVerloren:

@@ -342,6 +342,10 @@ def report() -> dict[str, Any]:
         "resultaten": ToetsResultaat.objects.count(),
         "afgeleverd": ToetsResultaat.objects.filter(afgeleverd_op__isnull=False).count(),
         "workers": sorted({":".join(w.split(":")[:2]) for w in SyncRun.objects.values_list("worker", flat=True) if w}),
+        "bezig": sorted(
+            ":".join(w.split(":")[:2])
+            for w in SyncRun.objects.filter(state__in=SyncRun.BUSY).values_list("worker", flat=True)
+        ),
         "fouten": sorted({f for f in SyncRun.objects.values_list("fout", flat=True) if f})[:5],
         "push_fouten": sorted({f for f in ResultPush.objects.values_list("fout", flat=True) if f})[:5],
     }

@@ -182,12 +182,18 @@ def test_a_killed_worker_s_sync_is_taken_back_and_finished_by_another(stack: Sta
     traag.vertraging = 30
     with las:
         stack.sim("seed", "--schools", "4", "--las-url", las.base_url)
-        a = stack.worker("--no-scheduler")
+        workers = [stack.worker("--no-scheduler"), stack.worker("--no-scheduler")]
         result = stack.cli("sync", "--all", "--queue", "--no-wait", "--no-results")
         assert result.returncode == 0, result.stderr
         wait_until(lambda: las.in_flight[brin(0)] == 1, 60, stack.logs)
-        a.send_signal(signal.SIGKILL)  # kill -9 in the middle of school 0's sync
-        a.wait(10)
+        wait_until(lambda: stack.sim("report")["run_states"] == {"applied": 3, "running": 1}, 60, stack.logs)
+        time.sleep(4)  # longer than the lease: the slow worker is alive, its heartbeat keeps the claim
+        rapport = stack.sim("report")
+        assert rapport["run_states"] == {"applied": 3, "running": 1} and rapport["run_attempts"] == {"1": 4}
+        [holder] = rapport["bezig"]
+        slow = next(p for p in workers if p.pid == int(holder.split(":")[1]))
+        slow.send_signal(signal.SIGKILL)  # kill -9 in the middle of school 0's sync
+        slow.wait(10)
         traag.vertraging = 0
         time.sleep(3.5)  # the lease runs out
         stack.worker("--no-scheduler")  # takes back the stale claim at start
