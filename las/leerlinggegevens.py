@@ -178,17 +178,11 @@ def load(
     leerling_groepen: list[tuple[str | None, frozenset[str]]] = []
     qs = m.Leerling.objects.filter(vestiging=vestiging).filter(_enrolled(peildatum)).order_by(
         "achternaam", "roepnaam", "pk")
+    # Per column once: where it is in the row and how its value is converted (the loop below runs per pupil).
+    plan = [(c, index[c], _date if c in _DATE_COLUMNS else _datetime if c == "mutatiedatum"
+             else _s if c in _TEXT_COLUMNS else None) for c in ll_cols]
     for row in _rows(qs, cols):
-        values: dict[str, Any] = {}
-        for c in ll_cols:
-            v = row[index[c]]
-            if c in _DATE_COLUMNS:
-                v = _date(v)
-            elif c == "mutatiedatum":
-                v = _datetime(v)
-            elif c in _TEXT_COLUMNS:
-                v = v or None
-            values[c] = v
+        values: dict[str, Any] = {c: (row[i] if conv is None else conv(row[i])) for c, i, conv in plan}
         groep = groep_by_id.get(row[1])
         groep_key = groep["key"] if groep else None
         sgroepen = leden.get(row[0], [])
