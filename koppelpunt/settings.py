@@ -260,5 +260,6 @@ LOGGING = {
     "formatters": {"json": {"()": "koppelpunt.logging.JsonFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KOPPELPUNT_LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    # httpx logs every request at INFO; uwlr.client already logs each UWLR call once, with its timing.
+    "loggers": {"django.server": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
