@@ -236,7 +236,12 @@ def main(argv: list[str] | None = None) -> int:
                          args.clients, min(args.seconds, 5.0), 500)
         finally:
             server.terminate()
-            server.wait(timeout=20)
+            try:
+                server.wait(timeout=45)  # gunicorn's graceful timeout is 30 s
+            except subprocess.TimeoutExpired:
+                print("  (gunicorn did not stop within 45 s after SIGTERM; killed)")
+                server.kill()
+                server.wait()
     print(f"  gunicorn ({args.workers} workers), {args.clients} concurrent clients on loopback, {args.seconds:g} s:")
     for name, res in (("HaalLeerlinggegevens (cached)", data), ("malformed request -> fault", fault)):
         print(f"    {name:30} {res['rps']:7.1f} req/s   p50 {res['p50_ms']:6.1f} ms   p99 {res['p99_ms']:6.1f} ms"

@@ -240,14 +240,20 @@ def flush_interval() -> float:
 
 
 class AccessLogBuffer:
-    """Per-process queue of `UwlrToegang` rows, written in batches by a daemon thread (and at exit)."""
+    """Per-process queue of `UwlrToegang` rows, written in batches by a daemon thread (and at exit).
+
+    At exit the thread is stopped and joined before the last flush, so it can never be frozen by interpreter
+    shutdown in the middle of a database transaction (which would leave the SQLite write lock taken).
+    """
 
     def __init__(self) -> None:
         self._items: list[UwlrToegang] = []
         self._lock = threading.Lock()
+        self._flushing = threading.Lock()
+        self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pid = 0
-        atexit.register(self.flush)
+        atexit.register(self.close)
 
     def add(self, row: UwlrToegang) -> None:
         interval = flush_interval()
@@ -258,26 +264,40 @@ class AccessLogBuffer:
             self._items.append(row)
             if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
                 self._pid = os.getpid()  # a forked worker needs its own thread
-                self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True,
+                self._stop = threading.Event()
+                self._thread = threading.Thread(target=self._run, args=(interval, self._stop), daemon=True,
                                                 name="uwlr-access-log")
                 self._thread.start()
 
-    def _run(self, interval: float) -> None:
-        while True:
-            time.sleep(interval)
-            self.flush()
+    def _run(self, interval: float, stop: threading.Event) -> None:
+        from django.db import connection
+
+        try:
+            while not stop.wait(interval):
+                self.flush()
+        finally:
+            connection.close()  # this thread's own connection
 
     def flush(self) -> int:
-        with self._lock:
-            items, self._items = self._items, []
-        if not items:
-            return 0
-        try:
-            UwlrToegang.objects.bulk_create(items, batch_size=500)
-        except Exception:
-            log.exception("uwlr access log write failed", extra={"entries": len(items)})
-            return 0
-        return len(items)
+        with self._flushing:  # one writer per process at a time
+            with self._lock:
+                items, self._items = self._items, []
+            if not items:
+                return 0
+            try:
+                UwlrToegang.objects.bulk_create(items, batch_size=500)
+            except Exception:
+                log.exception("uwlr access log write failed", extra={"entries": len(items)})
+                return 0
+            return len(items)
+
+    def close(self) -> None:
+        """Stop the writer thread and write what is left (at process exit)."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread.is_alive() and self._pid == os.getpid():
+            thread.join(timeout=10)
+        self.flush()
 
 
 access_log = AccessLogBuffer()
