@@ -17,8 +17,10 @@ keepalive = 5
 max_requests = 5000
 max_requests_jitter = 500
 # Request bodies are capped in Django (KOPPELPUNT_UWLR_MAX_REQUEST_BYTES); header limits stay gunicorn's defaults.
-accesslog = "-"
-# No query strings in the access log: nothing secret travels there, but we keep the log minimal by design.
+# The application writes one JSON access line per request itself (koppelpunt.logging.RequestLogMiddleware, with
+# ids and without query strings); gunicorn's own access log would double every line.
+# KOPPELPUNT_GUNICORN_ACCESS_LOG=1 turns it on as well (it also covers static files).
+accesslog = "-" if os.environ.get("KOPPELPUNT_GUNICORN_ACCESS_LOG") == "1" else None
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("KOPPELPUNT_FORWARDED_ALLOW_IPS", "127.0.0.1")
