@@ -36,6 +36,7 @@ def free_port() -> int:
 class Demo:
     def __init__(self, proc: subprocess.Popen[str], base: str, log: Path) -> None:
         self.proc, self.base, self.log = proc, base, log
+        self.data = log.parent
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -178,3 +179,23 @@ def test_the_guided_path_over_http(demo: Demo) -> None:
     assert len(rows) == 2  # the third pupil was not linked (spelled differently): its result waits
     for client in (school, app, ks):
         client.close()
+
+
+def test_the_readme_check_example_passes_against_the_demo(demo: Demo) -> None:
+    """The README's `koppelpunt check` example, run as written (port and school year as the demo printed)."""
+    readme = (ROOT / "README.md").read_text()
+    example = re.search(r"^(KOPPELPUNT_CHECK_KEY=\S+) \./dev check (.+?)\n(?!    )", readme, re.M | re.S)
+    assert example, "no `./dev check` example in the README"
+    key = example.group(1).split("=", 1)[1]
+    args = example.group(2).replace("\\\n", " ").split()
+    schooljaar = re.search(r"^schooljaar: (\S+)$", demo.output(), re.M)
+    assert schooljaar and key in demo.output()  # the README's key is the one the demo prints
+    args = [a.replace("http://127.0.0.1:8000", demo.base) for a in args]
+    args[args.index("--schooljaar") + 1] = schooljaar.group(1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KOPPELPUNT_", "DJANGO_"))}
+    env.pop("DATABASE_URL", None)
+    env.update({"KOPPELPUNT_CHECK_KEY": key, "KOPPELPUNT_DATA_DIR": str(demo.data)})
+    done = subprocess.run([sys.executable, "-m", "koppelpunt.cli", "check", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert re.search(r"Resultaat: \d+ PASS, 0 FAIL", done.stdout), done.stdout[-2000:]
