@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ea import crypto
 from ea.models import Groep, LasKoppeling, Leerling, School
 from uwlr import faults, model, soap
-from uwlr.client import SchoolId, UwlrClient
+from uwlr.client import SchoolId, UwlrClient, school_mismatch
 from uwlr.transport import HttpxTransport, Transport
 from uwlr.validation import OngeldigAntwoord
 
@@ -143,6 +143,10 @@ def haal_school(koppeling: LasKoppeling) -> model.Leerlinggegevens:
         close = getattr(transport, "close", None)
         if callable(close):
             close()
+    anders = school_mismatch(school, antwoord.school) if isinstance(antwoord, model.Leerlinggegevens) else None
+    if anders:
+        log.warning("LAS answered about another school for koppeling %s", koppeling.pk)
+        raise LasFout(anders, "AnderSchool")
     if not isinstance(antwoord, model.Leerlinggegevens) or not antwoord.leerlingen:
         raise LasFout(
             _("The LAS has no pupils for this school and school year (%(jaar)s). Check the BRIN code and school year.")

@@ -51,7 +51,7 @@ from ea.models import (
 from sync import conf
 from sync.models import ResultPush, SyncInstelling, SyncNacht, SyncRun, Toets, ToetsResultaat, claim_token
 from uwlr import faults, leerresultaten, model, soap
-from uwlr.client import SchoolId, UwlrClient
+from uwlr.client import SchoolId, UwlrClient, school_mismatch
 from uwlr.transport import HttpxTransport, Transport
 from uwlr.validation import OngeldigAntwoord
 
@@ -534,6 +534,10 @@ def _sync(run: SyncRun, token: str) -> _Uitkomst:
         if open_run is not None:  # last night's changes still wait for an admin
             return _Uitkomst(SyncRun.NEEDS_PERSON, uitkomst=SyncRun.GEEN_WIJZIGINGEN, import_run=open_run)
         return _Uitkomst(SyncRun.APPLIED, uitkomst=SyncRun.GEEN_WIJZIGINGEN)
+    anders = school_mismatch(_school_id(koppeling), antwoord.school) if isinstance(
+        antwoord, model.Leerlinggegevens) else None
+    if anders:  # never import another school's pupils as this school's
+        return _Uitkomst(SyncRun.FAILED, fout=anders)
     if not isinstance(antwoord, model.Leerlinggegevens) or not antwoord.leerlingen:
         return _Uitkomst(
             SyncRun.FAILED,

@@ -35,6 +35,7 @@ from uwlr.model import (
     Leerling,
     Leerlinggegevens,
     Operation,
+    School,
     Verzoek,
 )
 from uwlr.transport import DEFAULT_TIMEOUT, HttpxTransport, Transport
@@ -64,6 +65,23 @@ class SchoolId:
             raise ValueError(f"{value!r} is geen BRIN-code (4 of 6 tekens); gebruik SchoolId(schoolkey=...)")
         dependance = match.group(2)
         return cls(match.group(1), None if dependance in (None, "00") else dependance)
+
+
+def school_mismatch(school: SchoolId | str, answer: School) -> str | None:
+    """Why `answer` (an answer's school block) is not about the school we asked for, or None when it may be.
+
+    A LAS mix-up or a hostile LAS must never have another school's pupils imported as ours. Only what the answer
+    states is compared (its identification is optional; some LASes leave the dependancecode out).
+    """
+    sid = SchoolId.parse(school)
+    if sid.brincode is not None and answer.brincode is not None:
+        asked = sid.brincode + (sid.dependancecode or "00")
+        got = answer.brincode + (answer.dependancecode or sid.dependancecode or "00")
+        if got != asked:
+            return f"Het antwoord van het LAS gaat over school {got}, gevraagd was {asked}."
+    if sid.schoolkey is not None and answer.schoolkey is not None and answer.schoolkey != sid.schoolkey:
+        return "Het antwoord van het LAS gaat over een andere schoolkey dan gevraagd."
+    return None
 
 
 class UwlrClient:
