@@ -1,6 +1,7 @@
 """The production-like setup as real processes: gunicorn with 2 web workers (deploy/gunicorn.conf.py) and 2
-`koppelpunt worker` processes sharing a Redis job queue, in production mode with explicit secrets and collected
-static files. PostgreSQL when DATABASE_URL names one (a scratch database on that server), else a SQLite file.
+`koppelpunt worker` processes sharing a job queue on Redis (skipped when no Redis answers) or on PostgreSQL (huey's
+tables; only when DATABASE_URL is PostgreSQL), in production mode with explicit secrets and collected static
+files. PostgreSQL when DATABASE_URL names one (a scratch database on that server), else a SQLite file.
 
 It shows: /health through gunicorn, hashed static files with far-future caching, a partner pulling a school over
 UWLR through gunicorn, and a sync job queued by the CLI, executed by one of the worker processes (which itself
@@ -119,8 +120,15 @@ class Stack:
                 proc.wait(5)
 
 
-def test_gunicorn_and_two_workers_on_redis(tmp_path: Path, database: str | None) -> None:
-    queue_url, queue_db = redis_db()
+@pytest.mark.parametrize("queue", ["redis", "postgres"])
+def test_gunicorn_and_two_workers(queue: str, tmp_path: Path, database: str | None) -> None:
+    queue_db: int | None = None
+    if queue == "redis":
+        queue_url, queue_db = redis_db()
+    elif database:
+        queue_url = database  # huey's own tables in the same PostgreSQL database
+    else:
+        pytest.skip("the PostgreSQL queue needs DATABASE_URL=postgres://…")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KOPPELPUNT_", "DJANGO_", "DATABASE_URL"))}
@@ -220,9 +228,13 @@ def test_gunicorn_and_two_workers_on_redis(tmp_path: Path, database: str | None)
         worker_pids = {str(proc.pid) for name, proc, _ in stack.procs if name.startswith("worker")}
         assert worker.split(":")[1] in worker_pids, (worker, worker_pids)
         stack.alive()
+        storage = {"redis": "RedisStorage", "postgres": "PostgresStorage"}[queue]
+        started_lines = [log.read_text().splitlines()[0] for name, _, log in stack.procs if name.startswith("worker")]
+        assert all(f"queue {storage}" in line for line in started_lines), started_lines
     finally:
         stack.stop()
-        import redis
+        if queue_db is not None:
+            import redis
 
-        redis.Redis(host="127.0.0.1", port=6379, db=queue_db).flushdb()
+            redis.Redis(host="127.0.0.1", port=6379, db=queue_db).flushdb()
     assert time.monotonic() - started < 90, "the scale-out test should stay quick"
