@@ -179,6 +179,10 @@ def test_the_guided_path_over_http(demo: Demo) -> None:
     assert len(rows) == 2  # the third pupil was not linked (spelled differently): its result waits
     for client in (school, app, ks):
         client.close()
+    # The terminal shows short text log lines (one per request) and the printed e-mails, never the code.
+    output = demo.output()
+    assert re.search(r"^\d\d:\d\d:\d\d INFO +GET /school/21QW01/resultaten/ 200$", output, re.M), output[-3000:]
+    assert '"level"' not in output and CODE not in output
 
 
 def test_the_readme_check_example_passes_against_the_demo(demo: Demo) -> None:

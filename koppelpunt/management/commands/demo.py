@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from typing import Any
 
 from django.conf import settings
@@ -33,7 +34,10 @@ class Command(BaseCommand):
         from koppelpunt.logging import TextFormatter
 
         if not options["json_logs"]:
-            # A person reads this terminal: short text lines instead of JSON (same masking of secrets).
+            # A person reads this terminal: short text lines instead of JSON (same masking of secrets). Changed in
+            # the settings too, because runserver's WSGI handler runs django.setup() and so the logging config again.
+            for formatter in settings.LOGGING.get("formatters", {}).values():
+                formatter["()"] = "koppelpunt.logging.TextFormatter"
             for handler in logging.getLogger().handlers:
                 handler.setFormatter(TextFormatter())
         base_url = f"http://{options['host']}:{options['port']}"
@@ -63,8 +67,12 @@ class Command(BaseCommand):
         from sync.demo import start_worker
 
         start_worker(self.stdout, interval=options["worker_interval"])
-        self.stdout.write(self.style.SUCCESS(f"Klaar: open {base_url}/  (stoppen: Ctrl-C)"))
+        self.stdout.write(self.style.SUCCESS(
+            f"Klaar: open {base_url}/  (stoppen: Ctrl-C; productie draait op gunicorn, zie docs/deployment.md)"
+        ))
         self.stdout.flush()
+        # The demo is the development server on purpose; production runs gunicorn (docs/deployment.md).
+        os.environ.setdefault("DJANGO_RUNSERVER_HIDE_WARNING", "true")
         call_command(
             "runserver", f"{options['host']}:{options['port']}", use_reloader=False, use_threading=True,
             skip_checks=True,
