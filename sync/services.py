@@ -89,7 +89,9 @@ def _enqueue(kind: str, ids: Sequence[int], delay: float | None = None) -> None:
     if not ids:
         return
     model_cls = SyncRun if kind == "sync" else ResultPush
-    model_cls.objects.filter(pk__in=list(ids)).update(enqueued_at=timezone.now())
+    # When the message is expected to be delivered: a job still waiting well after that lost its message.
+    expected = timezone.now() + dt.timedelta(seconds=delay or 0)
+    model_cls.objects.filter(pk__in=list(ids)).update(enqueued_at=expected)
 
     def send() -> None:
         for pk in ids:
@@ -294,18 +296,26 @@ def reclaim_stale(now: dt.datetime | None = None) -> int:
     return total
 
 
-def requeue_due(now: dt.datetime | None = None) -> int:
-    """Send due jobs to the queue again when their message may have been lost (never sent, or long ago)."""
+def requeue_due(now: dt.datetime | None = None, *, alle: bool = False) -> int:
+    """Send waiting jobs to the queue again when their message may have been lost: never sent, or still waiting
+    long after it should have been delivered. With `alle` (a worker starting: the one before it may have died
+    holding messages) every waiting job is sent again, a not-yet-due retry with its remaining delay. A duplicate
+    message costs one failed claim."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(seconds=conf.get("KOPPELPUNT_REQUEUE_SECONDS"))
     count = 0
     for kind, model_cls, waiting in (("sync", SyncRun, SyncRun.PLANNED), ("push", ResultPush, ResultPush.QUEUED)):
-        due = model_cls.objects.filter(state=waiting, not_before__lte=now).filter(
-            Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff)
-        )
-        ids = list(due.values_list("pk", flat=True)[:5000])
-        _enqueue(kind, ids)
-        count += len(ids)
+        qs = model_cls.objects.filter(state=waiting)
+        if not alle:
+            qs = qs.filter(not_before__lte=now).filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff))
+        due: list[int] = []
+        for pk, not_before in qs.order_by("pk").values_list("pk", "not_before")[:10000]:
+            if not_before <= now:
+                due.append(pk)
+            else:
+                _enqueue(kind, [pk], delay=(not_before - now).total_seconds())
+            count += 1
+        _enqueue(kind, due)
     return count
 
 
@@ -534,8 +544,11 @@ def _sync(run: SyncRun, token: str) -> _Uitkomst:
         if open_run is not None:  # last night's changes still wait for an admin
             return _Uitkomst(SyncRun.NEEDS_PERSON, uitkomst=SyncRun.GEEN_WIJZIGINGEN, import_run=open_run)
         return _Uitkomst(SyncRun.APPLIED, uitkomst=SyncRun.GEEN_WIJZIGINGEN)
-    anders = school_mismatch(_school_id(koppeling), antwoord.school) if isinstance(
-        antwoord, model.Leerlinggegevens) else None
+    anders = (
+        school_mismatch(_school_id(koppeling), antwoord.school)
+        if isinstance(antwoord, model.Leerlinggegevens)
+        else None
+    )
     if anders:  # never import another school's pupils as this school's
         return _Uitkomst(SyncRun.FAILED, fout=anders)
     if not isinstance(antwoord, model.Leerlinggegevens) or not antwoord.leerlingen:

@@ -296,3 +296,29 @@ def test_client_fault_is_rejected_for_the_service_desk_and_not_retried(
         assert services.opnieuw_versturen(push)
     assert dispatched == [("push", pk, None)]
     assert services.execute_push(pk) == ResultPush.DELIVERED
+
+
+def test_lost_messages_are_sent_again(
+    scholen: list[int], settings: Any, dispatched: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.KOPPELPUNT_REQUEUE_SECONDS = 600
+    with django_capture_on_commit_callbacks(execute=True):
+        [a, b, c] = services.plan_nacht(NACHT)
+    assert [d[1] for d in dispatched if d[0] == "sync"] == [a, b, c]
+    dispatched.clear()
+    now = timezone.now()
+    # b's message was delivered long ago but b still waits (the worker that got it died); c is a retry due later.
+    SyncRun.objects.filter(pk=b).update(enqueued_at=now - dt.timedelta(seconds=601))
+    SyncRun.objects.filter(pk=c).update(
+        not_before=now + dt.timedelta(seconds=30), enqueued_at=now + dt.timedelta(seconds=30)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.requeue_due(now)
+    assert [d for d in dispatched if d[0] == "sync"] == [("sync", b, None)]
+    dispatched.clear()
+    # A worker that starts sends every waiting job again: a previous one may have died holding their messages.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.requeue_due(now, alle=True)
+    [(_, pk, delay), *due] = [d for d in dispatched if d[0] == "sync"]
+    assert pk == c and 25 < delay <= 30  # the retry keeps its remaining wait
+    assert due == [("sync", a, None), ("sync", b, None)]

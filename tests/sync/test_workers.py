@@ -75,7 +75,11 @@ class Stack:
         return proc
 
     def logs(self) -> str:
-        return "\n".join(p.read_text(errors="replace")[-4000:] for p in sorted(self.tmp.glob("worker*.log")))
+        logs = "\n".join(p.read_text(errors="replace")[-4000:] for p in sorted(self.tmp.glob("worker*.log")))
+        try:
+            return logs + "\nreport: " + json.dumps(self.sim("report"))
+        except AssertionError as exc:
+            return logs + f"\nreport failed: {exc}"
 
     def stop(self) -> None:
         for proc in self.procs:

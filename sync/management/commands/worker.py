@@ -35,7 +35,7 @@ class Command(BaseCommand):
         autodiscover_modules("tasks")
         # Work left behind by a worker that died is taken back (after its lease) and sent to the queue again.
         services.reclaim_stale()
-        services.requeue_due()
+        services.requeue_due(alle=True)
         config = ConsumerConfig(
             workers=options["workers"],
             worker_type="thread",
