@@ -511,7 +511,12 @@ def _handwerk(ir: ImportRun) -> bool:
 def _sync(run: SyncRun, token: str) -> _Uitkomst:
     koppeling = run.koppeling
     if koppeling is None or koppeling.status != LasKoppeling.GOEDGEKEURD:
-        return _Uitkomst(SyncRun.FAILED, fout="Deze koppeling is niet meer actief; er is niets opgehaald.")
+        # Renewed since the run was planned: sync with the school's current connection, if it has one.
+        koppeling = actieve_koppelingen().filter(school_id=run.school_id).first()
+        if koppeling is None:
+            return _Uitkomst(
+                SyncRun.FAILED, fout="Deze school heeft geen actieve koppeling meer; er is niets opgehaald."
+            )
     inst = instelling(run.school_id)
     open_run = _open_import(run.school_id)
     if open_run is not None and _handwerk(open_run):

@@ -322,3 +322,20 @@ def test_lost_messages_are_sent_again(
     [(_, pk, delay), *due] = [d for d in dispatched if d[0] == "sync"]
     assert pk == c and 25 < delay <= 30  # the retry keeps its remaining wait
     assert due == [("sync", a, None), ("sync", b, None)]
+
+
+def test_a_run_planned_before_the_connection_was_renewed_uses_the_new_one(scholen: list[int], sim_las: SimLas) -> None:
+    [pk, *_] = services.plan_nacht(NACHT)
+    oud = LasKoppeling.objects.get(school_id=scholen[0])
+    LasKoppeling.objects.filter(pk=oud.pk).update(status=LasKoppeling.VERVANGEN)
+    nieuw = LasKoppeling.objects.get(pk=oud.pk)
+    nieuw.pk = None
+    nieuw.status = LasKoppeling.GOEDGEKEURD
+    nieuw.save()
+    assert services.execute_run(pk) == SyncRun.APPLIED
+    LasKoppeling.objects.filter(school_id=scholen[1]).update(status=LasKoppeling.VERVANGEN)
+    run = SyncRun.objects.get(school_id=scholen[1])
+    assert services.execute_run(run.pk) == SyncRun.FAILED
+    assert (
+        SyncRun.objects.get(pk=run.pk).fout == "Deze school heeft geen actieve koppeling meer; er is niets opgehaald."
+    )

@@ -148,6 +148,7 @@ class Command(BaseCommand):
         from sync.models import ResultPush, SyncRun
 
         deadline = time.monotonic() + timeout
+        last_done, last_change, hinted = -1, time.monotonic(), False
         while True:
             runs = dict(SyncRun.objects.filter(pk__in=run_ids).values_list("pk", "state"))
             pushes = dict(ResultPush.objects.filter(pk__in=push_ids).values_list("pk", "state"))
@@ -165,6 +166,11 @@ class Command(BaseCommand):
             bar.show(done, counts)
             if done >= bar.total:
                 return
+            if done != last_done:
+                last_done, last_change = done, time.monotonic()
+            elif not hinted and time.monotonic() - last_change > 60:
+                hinted = True
+                self.stdout.write("Nog geen voortgang: draait er een worker (koppelpunt worker)?")
             if time.monotonic() > deadline:
                 raise CommandError(f"Niet klaar binnen {timeout:g} s: {bar.total - done} taak/taken lopen nog.")
             time.sleep(0.5)
