@@ -131,3 +131,34 @@ def test_a_las_that_never_answers_times_out(koppeling: LasKoppeling, las: Hostil
     assert time.perf_counter() - started < 4.5
 
 
+
+
+def test_markup_in_las_data_is_shown_as_text(koppeling: LasKoppeling, las: HostileLas) -> None:
+    """Names from a LAS are untrusted: they reach the wizard and the pupil list as text, never as markup."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from ea import importer
+    from ea.models import SchoolBeheerder
+
+    evil = '<script>alert("x")</script>'
+    attr = '"><img src=x onerror=alert(1)>'
+    data = model.Leerlinggegevens(
+        school=model.School(schooljaar="2025-2026", brincode="21QW"),
+        groepen=[model.Groep(key="G1", naam=evil[:64], jaargroep="1")],
+        leerlingen=[model.Leerling(key="L1", achternaam=evil, roepnaam=attr, groep="G1", jaargroep="1")],
+    )
+    las.answer = (200, "text/xml", lg.build_answer_envelope(model.Operation.HAAL_LEERLINGGEGEVENS, data,
+                                                            validate=False))
+    run = importer.stage(koppeling.school, koppelen.haal_school(koppeling), koppeling=koppeling)
+    user = get_user_model().objects.create_user("bea")
+    SchoolBeheerder.objects.create(user=user, school=koppeling.school)
+    client = Client()
+    client.force_login(user)
+    pages = [client.get(f"/applicatie/school/{koppeling.school.pk}/import/{run.pk}/{tab}/").content.decode()
+             for tab in ("groepen", "leerlingen")]
+    importer.apply(run)
+    pages.append(client.get(f"/applicatie/school/{koppeling.school.pk}/leerlingen/").content.decode())
+    for html in pages:
+        assert "<script>alert" not in html and "<img src=x" not in html
+    assert any("&lt;script&gt;alert" in html for html in pages)
