@@ -341,6 +341,11 @@ def _handle(request: HttpRequest, entry: _Log, work: Callable[[bytes, _Log], byt
         response = _fault_response(fault)
     else:
         response = HttpResponse(body, content_type=soap.CONTENT_TYPE)
+    # Ids for the request's JSON access line (koppelpunt.logging.RequestLogMiddleware); never the key.
+    request.log_ids = {  # type: ignore[attr-defined]
+        "koppeling_id": getattr(entry.koppeling, "pk", None), "uitkomst": entry.uitkomst,
+        "leerlingen": entry.leerlingen, "resultaten": entry.resultaten,
+    }
     _write_log(request, entry)
     return response
 

@@ -108,6 +108,12 @@ def test_a_uwlr_request_logs_ids_but_no_key_or_pupil_data(json_lines: io.StringI
         ("/school/uwlr/leerlinggegevens", 500, "HaalLeerlinggegevens"),
     ]
     assert all(isinstance(e["duration_ms"], float) for e in access)
+    ok, refused = access
+    from las.models import Koppeling
+
+    koppeling = Koppeling.objects.get(aanbod__slug="basispoort")
+    assert (ok["koppeling_id"], ok["leerlingen"], ok["uitkomst"]) == (koppeling.pk, 240, "ok"), ok
+    assert refused["koppeling_id"] is None and refused["uitkomst"] == "Client.AutorisatieOngeldig", refused
     # No key (right or wrong), no pupil's name, key or ECK iD anywhere in the log.
     assert DEMO_VERIFICATIECODE not in text and "Fout-geraden" not in text
     for leerling in Leerling.objects.all()[:50]:
