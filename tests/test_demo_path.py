@@ -203,3 +203,18 @@ def test_the_readme_check_example_passes_against_the_demo(demo: Demo) -> None:
                           capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert re.search(r"Resultaat: \d+ PASS, 0 FAIL", done.stdout), done.stdout[-2000:]
+
+
+def test_a_busy_port_is_named_before_anything_is_seeded(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("KOPPELPUNT_", "DJANGO_"))}
+        env.pop("DATABASE_URL", None)
+        env["KOPPELPUNT_DATA_DIR"] = str(tmp_path)
+        done = subprocess.run([sys.executable, "-m", "koppelpunt.cli", "demo", "--port", str(port)], cwd=ROOT,
+                              env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert f"Poort {port} op 127.0.0.1 is al in gebruik" in done.stderr and f"--port {port + 1}" in done.stderr
+    assert "School (LAS)" not in done.stdout and not (tmp_path / "koppelpunt.sqlite3").exists()

@@ -10,11 +10,12 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import socket
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Command(BaseCommand):
@@ -40,6 +41,8 @@ class Command(BaseCommand):
                 formatter["()"] = "koppelpunt.logging.TextFormatter"
             for handler in logging.getLogger().handlers:
                 handler.setFormatter(TextFormatter())
+        if not options["no_serve"]:
+            self._port_free(options["host"], options["port"])
         base_url = f"http://{options['host']}:{options['port']}"
         settings.BASE_URL = base_url
         call_command("migrate", interactive=False, verbosity=0)
@@ -77,3 +80,15 @@ class Command(BaseCommand):
             "runserver", f"{options['host']}:{options['port']}", use_reloader=False, use_threading=True,
             skip_checks=True,
         )
+
+    def _port_free(self, host: str, port: int) -> None:
+        """Say so before seeding, not after: the most common stumble of a second `./dev demo`."""
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as runserver binds it
+            try:
+                probe.bind((host, port))
+            except OSError:
+                raise CommandError(
+                    f"Poort {port} op {host} is al in gebruik (draait de demo al?). Kies een andere: "
+                    f"./dev demo --port {port + 1}"
+                ) from None
