@@ -38,16 +38,28 @@ def _field(name: str, value: object) -> object:
     return mask(str(value))
 
 
+def _message(record: logging.LogRecord) -> str:
+    message = record.getMessage()
+    # Django's request loggers ("Bad Request: /path") name the path: mask a token in it as the access line does.
+    request = getattr(record, "request", None)
+    if request is not None and hasattr(request, "path"):
+        message = message.replace(str(request.path), _safe_path(request))
+    return mask(message)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": mask(record.getMessage()),
+            "message": _message(record),
         }
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
+                if key == "request" and hasattr(value, "path"):
+                    entry[key] = f"{getattr(value, 'method', '')} {_safe_path(value)}"  # not the request's repr
+                    continue
                 entry[key] = _field(key, value)
         if record.exc_info:
             entry["exception"] = mask(self.formatException(record.exc_info))
@@ -58,7 +70,7 @@ class TextFormatter(logging.Formatter):
     """One short human-readable line per record (for `koppelpunt demo`); masks secrets like JsonFormatter."""
 
     def format(self, record: logging.LogRecord) -> str:
-        message = mask(record.getMessage())
+        message = _message(record)
         line = f"{datetime.fromtimestamp(record.created).strftime('%H:%M:%S')} {record.levelname:<7} {message}"
         if record.exc_info:
             line += "\n" + mask(self.formatException(record.exc_info))
@@ -66,6 +78,16 @@ class TextFormatter(logging.Formatter):
 
 
 access_log = logging.getLogger("koppelpunt.request")
+
+
+def _safe_path(request: Any) -> str:
+    """The path with secret URL parts (a confirmation link's token) replaced by ***."""
+    path = str(request.path)
+    match = getattr(request, "resolver_match", None)
+    for name, value in (getattr(match, "kwargs", None) or {}).items():
+        if _SECRET_FIELD.search(name) and isinstance(value, str) and value:
+            path = path.replace(value, MASK)
+    return path
 
 
 class RequestLogMiddleware:
@@ -84,7 +106,7 @@ class RequestLogMiddleware:
         if access_log.isEnabledFor(logging.INFO):
             extra: dict[str, object] = {
                 "method": request.method,
-                "path": request.path,
+                "path": _safe_path(request),
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             }
@@ -97,5 +119,5 @@ class RequestLogMiddleware:
                 extra["operation"] = action.rsplit("/", 1)[-1][:60]
             for key, value in (getattr(request, "log_ids", None) or {}).items():
                 extra[str(key)] = value
-            access_log.info("%s %s %s", request.method, request.path, response.status_code, extra=extra)
+            access_log.info("%s %s %s", request.method, extra["path"], response.status_code, extra=extra)
         return response

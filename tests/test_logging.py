@@ -119,3 +119,12 @@ def test_a_uwlr_request_logs_ids_but_no_key_or_pupil_data(json_lines: io.StringI
     for leerling in Leerling.objects.all()[:50]:
         assert leerling.key not in text and leerling.achternaam not in text.replace("Koppelpunt", "")
         assert not leerling.eckid or leerling.eckid not in text
+
+
+@pytest.mark.django_db
+def test_access_lines_mask_a_token_in_the_path(json_lines: io.StringIO) -> None:
+    token = "eyJrIjo0Mn0-1vXyZa-Zg3hT9vQm2pL0sN8cR4bE"
+    Client().get(f"/school/bevestigen/{token}/")
+    text = json_lines.getvalue()
+    [line] = [json.loads(x) for x in text.splitlines() if '"koppelpunt.request"' in x]
+    assert line["path"] == "/school/bevestigen/***/" and token not in text
