@@ -24,3 +24,6 @@ accesslog = "-" if os.environ.get("KOPPELPUNT_GUNICORN_ACCESS_LOG") == "1" else 
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("KOPPELPUNT_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn 27's control socket (for `gunicornc`) defaults to one path in the home directory, shared by every
+# instance of the user and unwritable under the systemd unit's ProtectSystem=strict; Koppelpunt does not use it.
+control_socket_disable = True
