@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _django(args: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("KOPPELPUNT_", "DATABASE_URL"))}
+    # Test fixtures may set DJANGO_ALLOW_ASYNC_UNSAFE for the browser tests; a deployment never has it.
+    skip = ("KOPPELPUNT_", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(skip)}
     base.update({"KOPPELPUNT_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "koppelpunt.settings"})
     base.update(env)
     return subprocess.run(
