@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 _SCRIPT = r'''
 import json, resource, sys
-resource.setrlimit(resource.RLIMIT_AS, (768 << 20, 768 << 20))
+resource.setrlimit(resource.RLIMIT_AS, (512 << 20, 512 << 20))
 from zeep import Client, Settings
 from zeep.exceptions import Fault
 from zeep.helpers import serialize_object
@@ -57,7 +57,7 @@ LR_NS = "{http://www.edustandaard.nl/leerresultaten/2/leerresultaten}"
 
 
 def zeep(wsdl: str, address: str, binding: str, operation: str, header: dict[str, str], args: dict[str, Any],
-         strict: bool = True, timeout: int = 25) -> dict[str, Any]:
+         strict: bool = True, timeout: int = 15) -> dict[str, Any]:
     try:
         done = subprocess.run(
             [sys.executable, "-c", _SCRIPT, wsdl, address, binding, operation, "strict" if strict else "lax",
