@@ -63,3 +63,28 @@ def test_hostile_form_values_never_cause_a_server_error(route: Route, world: Wor
     get = client.get(url, {k: v for k, v in values.items() if "\x00" not in v} | {"q": data.draw(HOSTILE)})
     _close_file(get)
     assert get.status_code < 500, (route.name, values)
+
+
+VALUE = re.compile(r'<(?:input|button|option)[^>]*\sname="([^"]+)"[^>]*\svalue="([^"]*)"')
+COMPANIONS = ["a\x00b", "<script>alert(1)</script>", "x" * 5000, "-1", "\U0001f600", ""]
+
+
+@pytest.mark.parametrize("route", FORMS, ids=lambda r: r.name)
+def test_every_offered_action_with_hostile_other_fields(route: Route, world: World) -> None:  # noqa: F811
+    """Each button/option value a page offers, posted with hostile values in all its other fields."""
+    client = world.owner.get(_kind(route)) or Client()
+    client.raise_request_exception = True
+    url = _url(route, world)
+    response = client.get(url)
+    _close_file(response)
+    if response.status_code != 200 or not response.get("Content-Type", "").startswith("text/html"):
+        return
+    html = response.content.decode()
+    names = set(FIELD.findall(html)) - {"csrfmiddlewaretoken"}
+    offered = [(n, v) for n, v in VALUE.findall(html) if n != "csrfmiddlewaretoken"]
+    for name, value in offered:
+        for companion in COMPANIONS:
+            values = {other: companion for other in names if other != name} | {name: value}
+            post = client.post(url, values)
+            _close_file(post)
+            assert post.status_code < 500, (route.name, values)
