@@ -26,7 +26,7 @@ ENDPOINTS = {
     "leerlinggegevens": (LG_URL, '"HaalLeerlinggegevens"', "lg_request"),
     "leerresultaten": (LR_URL, '"BrengLeerresultaten"', "lr_request"),
 }
-FUZZ = settings(max_examples=60, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture,
+FUZZ = settings(max_examples=60, deadline=10_000, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                          HealthCheck.too_slow])
 
 
