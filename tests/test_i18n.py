@@ -1,0 +1,297 @@
+"""The whole UI is Dutch: every msgid the code uses has a Dutch translation, and every catalogue is sound.
+
+The msgids are extracted independently of makemessages (regexes for templates, the AST for Python), so a
+string added to a template or form without a translation in its app's .po fails here, not in front of a school.
+"""
+
+from __future__ import annotations
+
+import ast
+import gettext as pygettext
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.utils import translation
+
+from koppelpunt.msgfmt import parse_po, write_mo
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ["koppelpunt", "las", "ea", "sync"]
+
+# Words that are spelled the same in Dutch (or are Dutch domain terms used as msgids); only these may
+# translate to themselves. Keep this list short: an entry here is a string the test cannot check.
+IDENTICAL_IN_DUTCH = {
+    "Status", "status", "Score", "score", "Type", "type", "School", "school", "Details", "details", "Norm", "norm",
+    "OK", "ECK iD", "SchoolKey", "LVS set", "S(B)O", "VSO", "Remedial teacher", "Vestiging", "vestiging",
+    "vestigingen", "Koppeling", "koppeling", "Koppelingen",
+    "%(naam)s (%(counter)s koppeling)", "%(naam)s (%(counter)s koppelingen)",
+    *(f"Groep {n}" for n in range(1, 9)),
+}
+
+# A msgid: (context or None, singular, plural or None)
+Msg = tuple[str | None, str, str | None]
+
+_STR = r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\''
+_TRANSLATE = re.compile(r"\{%\s*(?:translate|trans)\s+(" + _STR + r")(.*?)%\}", re.S)
+_CONTEXT = re.compile(r"\bcontext\s+(" + _STR + r")")
+_BLOCK = re.compile(
+    r"\{%\s*(?:blocktranslate|blocktrans)\b(.*?)%\}(.*?)\{%\s*(?:endblocktranslate|endblocktrans)\s*%\}", re.S
+)
+_PLURAL = re.compile(r"\{%\s*plural\s*%\}")
+_VAR = re.compile(r"\{\{\s*([\w.]+)\s*\}\}")
+
+
+def _literal(token: str) -> str:
+    value = ast.literal_eval(token)
+    assert isinstance(value, str)
+    return value
+
+
+def _block_text(body: str, trimmed: bool) -> str:
+    # What BlockTranslateNode hands to gettext: literal % doubled, {{ var }} as %(var)s, optionally trimmed.
+    parts = []
+    pos = 0
+    for m in _VAR.finditer(body):
+        parts.append(body[pos:m.start()].replace("%", "%%"))
+        parts.append(f"%({m.group(1)})s")
+        pos = m.end()
+    parts.append(body[pos:].replace("%", "%%"))
+    text = "".join(parts)
+    if trimmed:
+        text = " ".join(re.sub(r"\s*\n\s*", "\n", text.strip()).split("\n"))
+    return text
+
+
+def template_msgids(text: str) -> set[Msg]:
+    found: set[Msg] = set()
+    for m in _TRANSLATE.finditer(text):
+        ctx = _CONTEXT.search(m.group(2))
+        found.add((_literal(ctx.group(1)) if ctx else None, _literal(m.group(1)), None))
+    for m in _BLOCK.finditer(text):
+        options, body = m.group(1), m.group(2)
+        trimmed = bool(re.search(r"\btrimmed\b", options))
+        ctx = _CONTEXT.search(options)
+        pieces = _PLURAL.split(body, maxsplit=1)
+        singular, plural = pieces[0], pieces[1] if len(pieces) > 1 else None
+        found.add((
+            _literal(ctx.group(1)) if ctx else None,
+            _block_text(singular, trimmed),
+            _block_text(plural, trimmed) if plural is not None else None,
+        ))
+    return found
+
+
+# gettext function name -> (index of the context argument or None, index of the plural argument or None)
+_PY_FUNCS: dict[str, tuple[int | None, int | None]] = {
+    "_": (None, None), "gettext": (None, None), "gettext_lazy": (None, None), "gettext_noop": (None, None),
+    "pgettext": (0, None), "pgettext_lazy": (0, None),
+    "ngettext": (None, 1), "ngettext_lazy": (None, 1),
+    "npgettext": (0, 2), "npgettext_lazy": (0, 2),
+}
+
+
+def python_msgids(source: str) -> set[Msg]:
+    found: set[Msg] = set()
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        if name not in _PY_FUNCS:
+            continue
+        ctx_at, plural_at = _PY_FUNCS[name]
+        singular_at = 0 if ctx_at is None else 1
+        args = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None for a in node.args]
+        needed = [singular_at] + [i for i in (ctx_at, plural_at) if i is not None]
+        if len(args) <= max(needed) or any(args[i] is None for i in needed):
+            continue  # a gettext call on a variable: nothing to extract
+        found.add((
+            args[ctx_at] if ctx_at is not None else None,
+            args[singular_at],  # type: ignore[arg-type]
+            args[plural_at] if plural_at is not None else None,
+        ))
+    return found
+
+
+def app_msgids(app: str) -> dict[Msg, set[str]]:
+    """Every msgid the app's code uses, with the files that use it."""
+    where: dict[Msg, set[str]] = {}
+    base = ROOT / app
+    for path in sorted(base.rglob("*")):
+        rel = path.relative_to(ROOT)
+        if not path.is_file() or "locale" in rel.parts or "__pycache__" in rel.parts or "static" in rel.parts:
+            continue
+        if path.suffix == ".py":
+            found = python_msgids(path.read_text(encoding="utf-8"))
+        elif "templates" in rel.parts and path.suffix in {".html", ".txt", ".xml"}:
+            found = template_msgids(path.read_text(encoding="utf-8"))
+        else:
+            continue
+        for msg in found:
+            where.setdefault(msg, set()).add(str(rel))
+    return where
+
+
+def po_path(app: str) -> Path:
+    return ROOT / app / "locale" / "nl" / "LC_MESSAGES" / "django.po"
+
+
+def catalogue_key(msg: Msg) -> str:
+    ctx, singular, plural = msg
+    key = singular if plural is None else singular + "\x00" + plural
+    return key if ctx is None else ctx + "\x04" + key
+
+
+def _runtime(msg: Msg) -> list[tuple[str, str]]:
+    """(English, Dutch) pairs as Django renders them, one per plural form."""
+    ctx, singular, plural = msg
+    with translation.override("nl"):
+        if plural is None:
+            dutch = translation.gettext(singular) if ctx is None else translation.pgettext(ctx, singular)
+            return [(singular, dutch)]
+        if ctx is None:
+            return [
+                (singular, translation.ngettext(singular, plural, 1)),
+                (plural, translation.ngettext(singular, plural, 5)),
+            ]
+        return [
+            (singular, translation.npgettext(ctx, singular, plural, 1)),
+            (plural, translation.npgettext(ctx, singular, plural, 5)),
+        ]
+
+
+def untranslated(app: str, po: Path | None = None) -> list[str]:
+    po = po or po_path(app)
+    catalogue = parse_po(po.read_text(encoding="utf-8"))  # parse_po drops fuzzy and empty entries
+    problems = []
+    for msg, files in sorted(app_msgids(app).items(), key=lambda item: (item[0][1], item[0][0] or "")):
+        label = f"{msg[1]!r} (used in {', '.join(sorted(files))})"
+        if catalogue_key(msg) not in catalogue:
+            problems.append(f"no Dutch translation in {app}'s django.po: {label}")
+            continue
+        for english, dutch in _runtime(msg):
+            if dutch == english and english not in IDENTICAL_IN_DUTCH:
+                problems.append(f"renders in English: {label}")
+    return problems
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_every_msgid_the_code_uses_has_a_dutch_translation(app: str) -> None:
+    assert app_msgids(app), f"no msgids found in {app}: the extraction is broken"
+    assert untranslated(app) == []
+
+
+def test_the_extraction_sees_what_django_would() -> None:
+    found = template_msgids(
+        '{% load i18n %}{% translate "Log in" %}{% trans \'Save\' as s %}'
+        '{% translate "BRIN code" context "form label" %}'
+        "{% blocktranslate with naam=k.naam trimmed %}\n  Give this key to {{ naam }}\n  (100%).\n"
+        "{% endblocktranslate %}"
+        "{% blocktranslate count n=x|length %}{{ n }} result{% plural %}{{ n }} results{% endblocktranslate %}"
+    )
+    assert found == {
+        (None, "Log in", None),
+        (None, "Save", None),
+        ("form label", "BRIN code", None),
+        (None, "Give this key to %(naam)s (100%%).", None),
+        (None, "%(n)s result", "%(n)s results"),
+    }
+    assert python_msgids(
+        'from django.utils.translation import gettext_lazy as _, ngettext, pgettext_lazy\n'
+        'a = _("operation")\nb = ngettext("%d koppeling", "%d koppelingen", n)\nc = pgettext_lazy("ctx", "May")\n'
+        'd = _("long "\n      "text")\ne = _(variable)\n'
+    ) == {(None, "operation", None), (None, "%d koppeling", "%d koppelingen"), ("ctx", "May", None),
+          (None, "long text", None)}
+
+
+def test_a_blanked_translation_is_caught(tmp_path: Path) -> None:
+    # Guards the guard: the same check against a copy of las's catalogue with one translation blanked.
+    text = po_path("las").read_text(encoding="utf-8")
+    blanked = text.replace('msgid "Results"\nmsgstr "Resultaten"', 'msgid "Results"\nmsgstr ""', 1)
+    assert blanked != text
+    copy = tmp_path / "django.po"
+    copy.write_text(blanked, encoding="utf-8")
+    problems = untranslated("las", copy)
+    assert any("'Results'" in p and "no Dutch translation" in p for p in problems), problems
+
+
+_ENTRY_KEY = re.compile(r'^(msgctxt|msgid|msgid_plural) ("(?:[^"\\]|\\.)*")$')
+
+
+def po_entries(text: str) -> list[dict[str, object]]:
+    """The live (non-obsolete) entries of a .po file, in order, with their flags."""
+    entries: list[dict[str, object]] = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = [line for line in block.strip().splitlines() if not line.startswith("#~")]
+        entry: dict[str, object] = {"flags": set()}
+        current = None
+        for line in lines:
+            if line.startswith("#,"):
+                entry["flags"] = {f.strip() for f in line[2:].split(",")}
+            elif line.startswith("#"):
+                continue
+            elif line.startswith('"') and current:
+                entry[current] = str(entry[current]) + _literal(line)
+            else:
+                keyword, _, value = line.partition(" ")
+                current = keyword
+                entry[keyword] = _literal(value)
+        if "msgid" in entry:
+            entries.append(entry)
+    return entries
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_catalogue_compiles_and_has_no_duplicates(app: str, tmp_path: Path) -> None:
+    text = po_path(app).read_text(encoding="utf-8")
+    entries = po_entries(text)
+    keys = Counter((e.get("msgctxt"), e["msgid"]) for e in entries)
+    assert [k for k, n in keys.items() if n > 1] == []
+    assert not [e["msgid"] for e in entries if "fuzzy" in e["flags"]], "fuzzy entries are not used: check and unmark"  # type: ignore[operator]
+
+    messages = parse_po(text)
+    mo = tmp_path / "django.mo"
+    write_mo(messages, mo)
+    with mo.open("rb") as fh:
+        compiled = pygettext.GNUTranslations(fh)
+    assert compiled.info().get("content-type", "").lower() == "text/plain; charset=utf-8"
+    assert compiled.plural(1) == 0 and compiled.plural(2) == 1
+    # Every live entry made it into the .mo (nothing silently dropped by the parser).
+    assert len(messages) == len(entries)
+    for e in entries:
+        if e["msgid"] == "":
+            continue
+        msgid = str(e["msgid"])
+        if "msgid_plural" in e:
+            got = compiled.ngettext(msgid, str(e["msgid_plural"]), 1)
+        elif "msgctxt" in e:
+            got = compiled.pgettext(str(e["msgctxt"]), msgid)
+        else:
+            got = compiled.gettext(msgid)
+        assert got == (e.get("msgstr") or e.get("msgstr[0]")), msgid
+
+
+_PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifr%]")
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_translations_keep_the_placeholders(app: str) -> None:
+    # A lost %(name)s drops data from the page; an extra one raises KeyError when the page renders.
+    problems = []
+    for e in po_entries(po_path(app).read_text(encoding="utf-8")):
+        if e["msgid"] == "" or "python-format" not in e["flags"]:  # type: ignore[operator]
+            continue
+        english = Counter(_PLACEHOLDER.findall(str(e["msgid"])))
+        forms = [str(v) for k, v in sorted(e.items()) if str(k).startswith("msgstr")]
+        for dutch in forms:
+            named = Counter(_PLACEHOLDER.findall(dutch))
+            plural_english = english | Counter(_PLACEHOLDER.findall(str(e.get("msgid_plural", ""))))
+            if "msgid_plural" in e:
+                # The singular form may leave the count out ("één koppeling"), but must not invent a name.
+                if not set(named) <= set(plural_english):
+                    problems.append((e["msgid"], dutch))
+            elif set(named) != set(english):
+                problems.append((e["msgid"], dutch))
+    assert problems == []
