@@ -165,3 +165,44 @@ def _run_flows(base: str, monkeypatch: Any) -> str:
     body = lg.build_request(Verzoek(Operation.HAAL_LEERLINGGEGEVENS, huidig_schooljaar(), brincode="21QW"), a)
     assert b"InterneFout" in partner.post(LG_URL, body, content_type="text/xml").content
     return key
+
+
+def test_nightly_sync_logs_and_mails_hold_no_keys_or_pupil_data(settings: Any, monkeypatch: Any,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    """The nightly jobs (pull, new pupils for an admin, a failing LAS, results pushed) log and mail counts and
+    ids only: no autorisatiesleutel, no pupil name or birth date."""
+    import datetime as _dt
+
+    from sync import services
+    from sync.simulatie import SimLas, achternaam, brin, seed, sleutel
+
+    monkeypatch.setattr(services, "dispatch", lambda kind, pk, delay: None)  # the jobs run in this process
+    settings.BASE_URL = "https://koppelpunt.example"
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        with SimLas(aantal=3) as las, caplog.at_level(logging.DEBUG):
+            seed(3, las.base_url)
+            las.scholen[brin(1)].nieuw = 2  # new pupils: the admins get a mail
+            las.scholen[brin(2)].hernoemd = 2  # renamed pupils: applied automatically
+            services.plan_nacht(_dt.date(2026, 11, 26))
+            services.run_due()
+            las.down = 3  # the next night the LAS refuses requests: logged, retried later
+            services.plan_nacht(_dt.date(2026, 11, 27))
+            services.run_due()
+            services.close_transport()
+    finally:
+        root.removeHandler(handler)
+    logs = stream.getvalue() + "\n".join(f"{r.getMessage()} {r.__dict__} {r.exc_text or ''}" for r in caplog.records)
+    mails = "\n".join(f"{m.subject}\n{m.body}" for m in mail.outbox)
+    assert len(caplog.records) > 5 and mail.outbox
+    for name, text in (("logs", logs), ("e-mails", mails)):
+        for i in range(3):
+            assert sleutel(i) not in text, name
+            assert sleutel(i)[6:] not in text, name
+            for j in range(25):
+                assert achternaam(i, j) not in text, (name, achternaam(i, j))
+        assert "2016-09-01" not in text and "01-09-2016" not in text, name
