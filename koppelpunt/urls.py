@@ -7,7 +7,7 @@ from koppelpunt import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("health", views.health, name="health"),
-    path("inloggen/", auth_views.LoginView.as_view(), name="login"),
+    path("inloggen/", views.ThrottledLoginView.as_view(), name="login"),
     path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
     path("beheer/django/", admin.site.urls),
     path("school/", include("las.urls")),
