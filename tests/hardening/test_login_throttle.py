@@ -55,3 +55,13 @@ def test_guesses_at_one_user_from_many_addresses_lock_that_user_name(anna: Any) 
     assert _login("192.0.2.1", "bram", PASSWORD).status_code == 302
     assert UwlrBlokkade.objects.get(sleutel="login-ip:192.0.2.1").mislukt == 0
     assert UwlrBlokkade.objects.get(sleutel="login-user:bram").mislukt == 4
+
+
+def test_the_admin_login_goes_through_the_throttled_login(anna: Any) -> None:
+    response = Client().get("/beheer/django/login/?next=/beheer/django/")
+    assert response.status_code in (301, 302) and response["Location"] == "/inloggen/?next=/beheer/django/"
+    for i in range(5):
+        Client(REMOTE_ADDR="203.0.113.99").post("/beheer/django/login/", {"username": "anna", "password": str(i)})
+    # Posting to the admin's login URL reaches no password check at all (a redirect is not a login).
+    assert not UwlrBlokkade.objects.filter(sleutel="login-ip:203.0.113.99").exists()
+    assert "_auth_user_id" not in Client().session

@@ -27,8 +27,8 @@ from tests.las.uwlr_helpers import activate, school, vestiging
 pytestmark = pytest.mark.django_db
 
 # URLs anyone may open. SOAP endpoints authenticate with the autorisatie header; `bevestigen` with its token.
-PUBLIC = {"home", "health", "login", "logout", "las:voorwaarden", "las:bevestigen", "las:uwlr_leerlinggegevens",
-          "las:uwlr_leerresultaten"}
+PUBLIC = {"home", "health", "login", "admin_login", "logout", "las:voorwaarden", "las:bevestigen",
+          "las:uwlr_leerlinggegevens", "las:uwlr_leerresultaten"}
 CSRF_EXEMPT = {"las:uwlr_leerlinggegevens", "las:uwlr_leerresultaten"}
 DENIED = {403, 404}
 
