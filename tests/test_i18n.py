@@ -295,3 +295,16 @@ def test_translations_keep_the_placeholders(app: str) -> None:
             elif set(named) != set(english):
                 problems.append((e["msgid"], dutch))
     assert problems == []
+
+
+def test_apps_agree_on_shared_msgids() -> None:
+    # Django merges the apps' catalogues and the first app in INSTALLED_APPS silently wins, so two different
+    # Dutch texts for one msgid means one app shows the other's wording: keep them equal.
+    seen: dict[str, tuple[str, str]] = {}
+    conflicts = []
+    for app in APPS:
+        for key, dutch in parse_po(po_path(app).read_text(encoding="utf-8")).items():
+            if key and key in seen and seen[key][1] != dutch:
+                conflicts.append((key, seen[key], (app, dutch)))
+            seen.setdefault(key, (app, dutch))
+    assert conflicts == []
