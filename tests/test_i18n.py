@@ -107,9 +107,11 @@ def python_msgids(source: str) -> set[Msg]:
         needed = [singular_at] + [i for i in (ctx_at, plural_at) if i is not None]
         if len(args) <= max(needed) or any(args[i] is None for i in needed):
             continue  # a gettext call on a variable: nothing to extract
+        singular = args[singular_at]
+        assert singular is not None
         found.add((
             args[ctx_at] if ctx_at is not None else None,
-            args[singular_at],  # type: ignore[arg-type]
+            singular,
             args[plural_at] if plural_at is not None else None,
         ))
     return found
@@ -217,28 +219,31 @@ def test_a_blanked_translation_is_caught(tmp_path: Path) -> None:
     assert any("'Results'" in p and "no Dutch translation" in p for p in problems), problems
 
 
-_ENTRY_KEY = re.compile(r'^(msgctxt|msgid|msgid_plural) ("(?:[^"\\]|\\.)*")$')
+class Entry:
+    """One live (non-obsolete) .po entry: its flags and its keywords (msgctxt, msgid, msgstr[0], …)."""
+
+    def __init__(self) -> None:
+        self.flags: set[str] = set()
+        self.fields: dict[str, str] = {}
 
 
-def po_entries(text: str) -> list[dict[str, object]]:
-    """The live (non-obsolete) entries of a .po file, in order, with their flags."""
-    entries: list[dict[str, object]] = []
+def po_entries(text: str) -> list[Entry]:
+    entries: list[Entry] = []
     for block in re.split(r"\n\s*\n", text):
-        lines = [line for line in block.strip().splitlines() if not line.startswith("#~")]
-        entry: dict[str, object] = {"flags": set()}
+        entry = Entry()
         current = None
-        for line in lines:
+        for line in block.strip().splitlines():
             if line.startswith("#,"):
-                entry["flags"] = {f.strip() for f in line[2:].split(",")}
+                entry.flags = {f.strip() for f in line[2:].split(",")}
             elif line.startswith("#"):
-                continue
+                continue  # comments, and obsolete (#~) entries
             elif line.startswith('"') and current:
-                entry[current] = str(entry[current]) + _literal(line)
+                entry.fields[current] += _literal(line)
             else:
                 keyword, _, value = line.partition(" ")
                 current = keyword
-                entry[keyword] = _literal(value)
-        if "msgid" in entry:
+                entry.fields[keyword] = _literal(value)
+        if "msgid" in entry.fields:
             entries.append(entry)
     return entries
 
@@ -247,9 +252,10 @@ def po_entries(text: str) -> list[dict[str, object]]:
 def test_catalogue_compiles_and_has_no_duplicates(app: str, tmp_path: Path) -> None:
     text = po_path(app).read_text(encoding="utf-8")
     entries = po_entries(text)
-    keys = Counter((e.get("msgctxt"), e["msgid"]) for e in entries)
+    keys = Counter((e.fields.get("msgctxt"), e.fields["msgid"]) for e in entries)
     assert [k for k, n in keys.items() if n > 1] == []
-    assert not [e["msgid"] for e in entries if "fuzzy" in e["flags"]], "fuzzy entries are not used: check and unmark"  # type: ignore[operator]
+    fuzzy = [e.fields["msgid"] for e in entries if "fuzzy" in e.flags]
+    assert fuzzy == [], "fuzzy entries are left out of the .mo: check the translation, then unmark it"
 
     messages = parse_po(text)
     mo = tmp_path / "django.mo"
@@ -257,20 +263,22 @@ def test_catalogue_compiles_and_has_no_duplicates(app: str, tmp_path: Path) -> N
     with mo.open("rb") as fh:
         compiled = pygettext.GNUTranslations(fh)
     assert compiled.info().get("content-type", "").lower() == "text/plain; charset=utf-8"
-    assert compiled.plural(1) == 0 and compiled.plural(2) == 1
-    # Every live entry made it into the .mo (nothing silently dropped by the parser).
+    assert compiled.ngettext("x", "xs", 1) == "x" and compiled.ngettext("x", "xs", 2) == "xs"
+    assert "nplurals=2; plural=(n != 1);" in compiled.info().get("plural-forms", "")
+    # Every live entry made it into the .mo: nothing empty, nothing silently dropped by the parser.
     assert len(messages) == len(entries)
     for e in entries:
-        if e["msgid"] == "":
+        f = e.fields
+        if f["msgid"] == "":
             continue
-        msgid = str(e["msgid"])
-        if "msgid_plural" in e:
-            got = compiled.ngettext(msgid, str(e["msgid_plural"]), 1)
-        elif "msgctxt" in e:
-            got = compiled.pgettext(str(e["msgctxt"]), msgid)
+        if "msgid_plural" in f:
+            got = compiled.npgettext(f["msgctxt"], f["msgid"], f["msgid_plural"], 1) if "msgctxt" in f else \
+                compiled.ngettext(f["msgid"], f["msgid_plural"], 1)
+        elif "msgctxt" in f:
+            got = compiled.pgettext(f["msgctxt"], f["msgid"])
         else:
-            got = compiled.gettext(msgid)
-        assert got == (e.get("msgstr") or e.get("msgstr[0]")), msgid
+            got = compiled.gettext(f["msgid"])
+        assert got == (f.get("msgstr") or f.get("msgstr[0]")), f["msgid"]
 
 
 _PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifr%]")
@@ -281,19 +289,18 @@ def test_translations_keep_the_placeholders(app: str) -> None:
     # A lost %(name)s drops data from the page; an extra one raises KeyError when the page renders.
     problems = []
     for e in po_entries(po_path(app).read_text(encoding="utf-8")):
-        if e["msgid"] == "" or "python-format" not in e["flags"]:  # type: ignore[operator]
+        f = e.fields
+        if f["msgid"] == "" or "python-format" not in e.flags:
             continue
-        english = Counter(_PLACEHOLDER.findall(str(e["msgid"])))
-        forms = [str(v) for k, v in sorted(e.items()) if str(k).startswith("msgstr")]
-        for dutch in forms:
-            named = Counter(_PLACEHOLDER.findall(dutch))
-            plural_english = english | Counter(_PLACEHOLDER.findall(str(e.get("msgid_plural", ""))))
-            if "msgid_plural" in e:
-                # The singular form may leave the count out ("één koppeling"), but must not invent a name.
-                if not set(named) <= set(plural_english):
-                    problems.append((e["msgid"], dutch))
-            elif set(named) != set(english):
-                problems.append((e["msgid"], dutch))
+        english = set(_PLACEHOLDER.findall(f["msgid"]))
+        both = english | set(_PLACEHOLDER.findall(f.get("msgid_plural", "")))
+        for key, dutch in sorted(f.items()):
+            if not key.startswith("msgstr"):
+                continue
+            named = set(_PLACEHOLDER.findall(dutch))
+            # A plural form may leave the count out ("één koppeling"), but must not invent a name.
+            if not named <= both if "msgid_plural" in f else named != english:
+                problems.append((f["msgid"], dutch))
     assert problems == []
 
 
