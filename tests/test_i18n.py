@@ -40,6 +40,7 @@ _BLOCK = re.compile(
     r"\{%\s*(?:blocktranslate|blocktrans)\b(.*?)%\}(.*?)\{%\s*(?:endblocktranslate|endblocktrans)\s*%\}", re.S
 )
 _PLURAL = re.compile(r"\{%\s*plural\s*%\}")
+_UNDERSCORE = re.compile(r"\b_\((" + _STR + r")\)")  # {{ x|default:_("…") }}, {% tag _("…") %}
 _VAR = re.compile(r"\{\{\s*([\w.]+)\s*\}\}")
 
 
@@ -69,6 +70,8 @@ def template_msgids(text: str) -> set[Msg]:
     for m in _TRANSLATE.finditer(text):
         ctx = _CONTEXT.search(m.group(2))
         found.add((_literal(ctx.group(1)) if ctx else None, _literal(m.group(1)), None))
+    for m in _UNDERSCORE.finditer(text):
+        found.add((None, _literal(m.group(1)), None))
     for m in _BLOCK.finditer(text):
         options, body = m.group(1), m.group(2)
         trimmed = bool(re.search(r"\btrimmed\b", options))
@@ -188,7 +191,7 @@ def test_every_msgid_the_code_uses_has_a_dutch_translation(app: str) -> None:
 def test_the_extraction_sees_what_django_would() -> None:
     found = template_msgids(
         '{% load i18n %}{% translate "Log in" %}{% trans \'Save\' as s %}'
-        '{% translate "BRIN code" context "form label" %}'
+        '{% translate "BRIN code" context "form label" %}{{ run.fout|default:_("Waiting.") }}'
         "{% blocktranslate with naam=k.naam trimmed %}\n  Give this key to {{ naam }}\n  (100%).\n"
         "{% endblocktranslate %}"
         "{% blocktranslate count n=x|length %}{{ n }} result{% plural %}{{ n }} results{% endblocktranslate %}"
@@ -196,6 +199,7 @@ def test_the_extraction_sees_what_django_would() -> None:
     assert found == {
         (None, "Log in", None),
         (None, "Save", None),
+        (None, "Waiting.", None),
         ("form label", "BRIN code", None),
         (None, "Give this key to %(naam)s (100%%).", None),
         (None, "%(n)s result", "%(n)s results"),
