@@ -43,7 +43,7 @@ from uwlr.model import (
     Verzoek,
 )
 from uwlr.namespaces import LEERLINGGEGEVENS, SOAP_ENV
-from uwlr.schema import LEERLINGGEGEVENS_XSD, PACKAGED_SCHEMAS, load_schema
+from uwlr.schema import LEERLINGGEGEVENS_XSD, PACKAGED_SCHEMAS, as_document, load_schema
 from uwlr.transport import Transport, TransportResponse
 from uwlr.validation import OngeldigAntwoord
 from uwlr.xml import parse_xml
@@ -344,9 +344,7 @@ class Checker:
         return antwoord
 
     def schema_errors(self, body: etree._Element) -> list[str]:
-        # Validate the body element as a document of its own (it is not the root inside the envelope).
-        doc = etree.ElementTree(etree.fromstring(etree.tostring(body)))
-        if self.schema.validate(doc):
+        if self.schema.validate(as_document(body)):
             return []
         errors: Iterable[Any] = self.schema.error_log  # type: ignore[assignment]
         return [str(e.message).replace(_LG, "lg:") for e in errors]

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from uwlr.xml import parse_xml
+
 #: Unchanged copies of the official Leerlinggegevens and Leerresultaten XSDs (and what they include), shipped as
 #: package data so that an installed `koppelpunt` (the conformance checker) validates without the reference folder.
 PACKAGED_SCHEMAS = Path(__file__).resolve().with_name("schemas")
@@ -77,16 +79,16 @@ def load_schema(schemas_dir: Path, name: str = LEERLINGGEGEVENS_XSD, *, uwlr23: 
 def validation_errors(schema: etree.XMLSchema, element: etree._Element | bytes) -> list[str]:
     """Schema errors for `element` (an element, or serialised XML whose root is validated)."""
     if isinstance(element, bytes):
-        element = etree.fromstring(element)
-    doc = etree.ElementTree(_detached(element))
+        element = parse_xml(element)
+    doc = as_document(element)
     if schema.validate(doc):
         return []
     return [f"{e.line}: {e.message}" for e in schema.error_log]  # type: ignore[attr-defined]
 
 
-def _detached(element: etree._Element) -> etree._Element:
-    # Validate the element as a document root (a body element inside an envelope is not one).
-    return etree.fromstring(etree.tostring(element))
+def as_document(element: etree._Element) -> etree._ElementTree:
+    """The element as a document of its own, for validation (a body element inside an envelope is not a root)."""
+    return etree.ElementTree(parse_xml(etree.tostring(element)))
 
 
 def capitalised_profile_root(body: bytes) -> bytes:
