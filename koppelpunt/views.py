@@ -86,8 +86,16 @@ def _login_keys(request: HttpRequest) -> list[str]:
         keys.append(f"login-ip:{ip}")
     username = (request.POST.get("username") or "").strip().lower()[:100]
     if username:
-        keys.append(f"login-user:{username}")
+        keys.append(login_user_key(username))
     return keys
+
+
+def login_user_key(username: str) -> str:
+    """The counter for a user name, by digest: the table never holds what people typed (sometimes a password,
+    sometimes bytes such as NUL that PostgreSQL text columns refuse)."""
+    import hashlib
+
+    return "login-user:" + hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _locked_until(keys: list[str]) -> dt.datetime | None:

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
+from koppelpunt.views import login_user_key
 from las.models import UwlrBlokkade
 
 pytestmark = pytest.mark.django_db
@@ -47,14 +48,14 @@ def test_guesses_at_one_user_from_many_addresses_lock_that_user_name(anna: Any) 
     for i in range(8):
         _login(f"203.0.113.{i + 10}", "Anna", f"fout-{i}")  # user names are compared case-insensitively
     assert _login("198.51.100.7", "anna", PASSWORD).status_code == 429
-    assert UwlrBlokkade.objects.get(sleutel="login-user:anna").actief
+    assert UwlrBlokkade.objects.get(sleutel=login_user_key("anna")).actief
     # A success from an address resets that address's count, never the user name's.
     get_user_model().objects.create_user("bram", password=PASSWORD)
     for i in range(4):
         _login("192.0.2.1", "bram", f"fout-{i}")
     assert _login("192.0.2.1", "bram", PASSWORD).status_code == 302
     assert UwlrBlokkade.objects.get(sleutel="login-ip:192.0.2.1").mislukt == 0
-    assert UwlrBlokkade.objects.get(sleutel="login-user:bram").mislukt == 4
+    assert UwlrBlokkade.objects.get(sleutel=login_user_key("bram")).mislukt == 4
 
 
 def test_the_admin_login_goes_through_the_throttled_login(anna: Any) -> None:
