@@ -43,6 +43,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from las import services
 from las.models import (
     CodeSoort,
     Koppeling,
@@ -318,21 +319,14 @@ def issue_key(koppeling: Koppeling, user: Any) -> str:
         raise ValueError("an ended koppeling gets no key")
     for _attempt in range(3):
         key = generate_key(koppeling.vestiging)
-        resumed = koppeling.status == KoppelingStatus.GEPAUZEERD
-        koppeling.code_hmac = code_digest(key)
-        koppeling.code_gewijzigd_op = timezone.now()
-        koppeling.kind = CodeSoort.AUTORISATIESLEUTEL
-        if resumed:
-            needs_confirmation = koppeling.aanbod.bevestiging_vereist and koppeling.bevestigd_op is None
-            koppeling.status = KoppelingStatus.WACHT if needs_confirmation else KoppelingStatus.ACTIEF
+        resumed = services.replace_code(koppeling, code_digest(key), CodeSoort.AUTORISATIESLEUTEL)
         try:
             with transaction.atomic():
                 koppeling.save(update_fields=["code_hmac", "code_gewijzigd_op", "kind", "status", "mutatiedatum"])
-                KoppelingEvent.objects.create(
-                    koppeling=koppeling,
-                    soort=KoppelingEvent.Soort.RESUMED if resumed else KoppelingEvent.Soort.ROTATED,
-                    user=user if getattr(user, "pk", None) else None,
-                    wie=(user.get_full_name() or user.get_username()) if getattr(user, "pk", None) else "",
+                services.record_event(
+                    koppeling,
+                    KoppelingEvent.Soort.RESUMED if resumed else KoppelingEvent.Soort.ROTATED,
+                    user if getattr(user, "pk", None) else None,
                     notitie=_("Authorisation key issued"),
                 )
         except IntegrityError:  # a 230-bit collision: practically impossible, but never reuse a digest

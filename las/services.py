@@ -48,7 +48,9 @@ def _who(user: Any) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def _event(koppeling: Koppeling, soort: str, user: Any = None, wie: str = "", notitie: str = "") -> KoppelingEvent:
+def record_event(
+    koppeling: Koppeling, soort: str, user: Any = None, wie: str = "", notitie: str = ""
+) -> KoppelingEvent:
     event = KoppelingEvent.objects.create(
         koppeling=koppeling, soort=soort, user=user if getattr(user, "pk", None) else None,
         wie=wie or _who(user), notitie=notitie,
@@ -88,26 +90,33 @@ def activate(
     )
     with transaction.atomic():
         _save_code(koppeling, [])
-        _event(koppeling, Soort.ACTIVATED, user, notitie=_("Start date %(date)s") % {
+        record_event(koppeling, Soort.ACTIVATED, user, notitie=_("Start date %(date)s") % {
             "date": startdatum.strftime("%-d-%-m-%Y")})
         if aanbod.bevestiging_vereist:
             send_confirmation_request(koppeling, confirm_url_builder)
     return koppeling
 
 
-@sensitive_variables("code")
-def rotate(koppeling: Koppeling, code: str, user: Any) -> None:
-    """Replace the code. A paused koppeling resumes (to Actief, or back to waiting if never confirmed)."""
+def replace_code(koppeling: Koppeling, digest: str, kind: str) -> bool:
+    """Set a new code digest (not saved yet); a paused koppeling resumes: to Actief, or back to waiting for the
+    partner if it was never confirmed. Returns whether it resumed. Shared by rotation and issued keys."""
     resumed = koppeling.status == KoppelingStatus.GEPAUZEERD
-    koppeling.code_hmac = code_digest(code)
+    koppeling.code_hmac = digest
     koppeling.code_gewijzigd_op = timezone.now()
-    koppeling.kind = CodeSoort.VERIFICATIECODE
+    koppeling.kind = kind
     if resumed:
         needs_confirmation = koppeling.aanbod.bevestiging_vereist and koppeling.bevestigd_op is None
         koppeling.status = KoppelingStatus.WACHT if needs_confirmation else KoppelingStatus.ACTIEF
+    return resumed
+
+
+@sensitive_variables("code")
+def rotate(koppeling: Koppeling, code: str, user: Any) -> None:
+    """Replace the code. A paused koppeling resumes (to Actief, or back to waiting if never confirmed)."""
+    resumed = replace_code(koppeling, code_digest(code), CodeSoort.VERIFICATIECODE)
     with transaction.atomic():
         _save_code(koppeling, ["code_hmac", "code_gewijzigd_op", "kind", "status"])
-        _event(koppeling, Soort.RESUMED if resumed else Soort.ROTATED, user)
+        record_event(koppeling, Soort.RESUMED if resumed else Soort.ROTATED, user)
 
 
 def pause(koppeling: Koppeling, user: Any) -> None:
@@ -117,7 +126,7 @@ def pause(koppeling: Koppeling, user: Any) -> None:
     koppeling.status = KoppelingStatus.GEPAUZEERD
     with transaction.atomic():
         koppeling.save(update_fields=["code_hmac", "code_gewijzigd_op", "status", "mutatiedatum"])
-        _event(koppeling, Soort.PAUSED, user)
+        record_event(koppeling, Soort.PAUSED, user)
 
 
 def end(koppeling: Koppeling, user: Any) -> None:
@@ -127,7 +136,7 @@ def end(koppeling: Koppeling, user: Any) -> None:
     koppeling.ended_by = user
     with transaction.atomic():
         koppeling.save(update_fields=["status", "ended_at", "ended_by", "mutatiedatum"])
-        _event(koppeling, Soort.ENDED, user)
+        record_event(koppeling, Soort.ENDED, user)
 
 
 def confirm(koppeling: Koppeling, *, user: Any = None, wie: str = "", notitie: str = "") -> bool:
@@ -139,7 +148,7 @@ def confirm(koppeling: Koppeling, *, user: Any = None, wie: str = "", notitie: s
         koppeling.status = KoppelingStatus.ACTIEF
         koppeling.bevestigd_op = timezone.now()
         koppeling.save(update_fields=["status", "bevestigd_op", "mutatiedatum"])
-        _event(koppeling, Soort.CONFIRMED, user, wie=wie, notitie=notitie)
+        record_event(koppeling, Soort.CONFIRMED, user, wie=wie, notitie=notitie)
     return True
 
 
@@ -189,4 +198,4 @@ def send_confirmation_request(koppeling: Koppeling, url_builder: Any = None) -> 
             # The activation stands; the service desk can confirm in the admin. Say so in the event log.
             log.exception("confirmation mail failed", extra={"koppeling_id": koppeling.pk})
             notitie = _("sending the e-mail to %(to)s failed") % {"to": aanbod.support_email}
-    _event(koppeling, Soort.MAIL_SENT, wie="Koppelpunt", notitie=notitie)
+    record_event(koppeling, Soort.MAIL_SENT, wie="Koppelpunt", notitie=notitie)
