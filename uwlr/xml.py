@@ -64,9 +64,10 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Elem
         raise OngeldigBericht(f"Het bericht is groter dan de toegestane {max_bytes} bytes.")
     if not data or bytes(data).isspace():  # stops at the first non-space byte; strip() would copy 50 MB
         raise OngeldigBericht("Het bericht is leeg.")
-    # One pass for the common case: real UWLR messages contain no "<!" at all (CDATA sections are the rare
-    # exception), so the per-marker scans only run when there is something to look at.
-    if b"<!" in data and any(marker in data for marker in _FORBIDDEN):
+    # Real UWLR messages rarely contain a "!" at all, and a one-byte search runs at memchr speed, where a
+    # search for "<!" through 20 MB of markup stops at every "<" (18 ms of a 500 ms parse). The per-marker
+    # scans only run when there is something to look at.
+    if b"!" in data and b"<!" in data and any(marker in data for marker in _FORBIDDEN):
         raise OngeldigBericht("Een DOCTYPE of entiteitdefinitie is in UWLR-berichten niet toegestaan.")
     _check_encoding_and_markup(data, max_bytes)
     try:
