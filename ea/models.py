@@ -102,8 +102,10 @@ class Persoon(models.Model):
 class Leerkracht(Persoon):
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="leerkrachten")
     email = models.EmailField(_("e-mail address"), blank=True)
+    # Stamgroepen and samengestelde groepen alike (`Groep.soort` tells them apart).
     groepen = models.ManyToManyField(Groep, blank=True, related_name="leerkrachten")
     actief = models.BooleanField(_("active"), default=True)
+    deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
 
     class Meta:
         ordering = ["achternaam", "roepnaam"]
@@ -115,6 +117,10 @@ class Leerling(Persoon):
     geboortedatum = models.DateField(_("date of birth"), null=True, blank=True)
     jaargroep = models.CharField(_("year group"), max_length=2, blank=True)
     groep = models.ForeignKey(Groep, null=True, blank=True, on_delete=models.SET_NULL, related_name="leerlingen")
+    # The pupil's samengestelde groepen (niveaugroepen, clusters); each import replaces them for its groups.
+    samengestelde_groepen = models.ManyToManyField(
+        Groep, blank=True, related_name="samengestelde_leerlingen", verbose_name=_("composite groups")
+    )
     actief = models.BooleanField(_("active"), default=True)
     deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
 
@@ -248,6 +254,8 @@ class ImportRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     fout = models.TextField(blank=True)
     resultaat = models.JSONField(default=dict, blank=True)
+    # The answer carries the school's whole teacher list: only then are LAS teachers missing from it deactivated.
+    leerkrachten_compleet = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -314,6 +322,7 @@ class StagedLeerling(StagedRecord):
     geboortedatum = models.DateField(null=True, blank=True)
     jaargroep = models.CharField(max_length=2, blank=True)
     groep_key = models.CharField(max_length=256, blank=True)
+    samengestelde_keys = models.TextField(blank=True)  # newline-separated keys of samengestelde groepen
 
     class Meta:
         ordering = ["achternaam", "roepnaam", "id"]

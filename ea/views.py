@@ -375,6 +375,12 @@ def import_samenvatting(request: HttpRequest, school: School, run_id: int) -> Ht
                     "d": resultaat["leerlingen_gedeactiveerd"],
                 },
             )
+            if resultaat.get("leerkrachten_gedeactiveerd"):
+                messages.info(
+                    request,
+                    _("%(n)d teacher(s) no longer in the LAS have been deactivated.")
+                    % {"n": resultaat["leerkrachten_gedeactiveerd"]},
+                )
             return redirect("ea:leerlingen", school.pk)
     s = importer.samenvatting(run)
     rijen = [(_("Groups"), s["groepen"]), (_("Teachers"), s["leerkrachten"]), (_("Pupils"), s["leerlingen"])]
@@ -396,7 +402,10 @@ def leerlingen(request: HttpRequest, school: School) -> HttpResponse:
     status = request.GET.get("status", "actief")
     zoek = ZoekForm(request.GET)
     q = zoek.cleaned_data["q"].strip() if zoek.is_valid() else ""
-    qs = Leerling.objects.filter(school=school).select_related("groep")
+    groep = leerlingbeheer.groep(school, request.GET.get("groep"))
+    qs = leerlingbeheer.leerlingen(school)
+    if groep is not None:
+        qs = leerlingbeheer.in_groep(qs, groep)
     qs = qs.filter(actief=status != "gedeactiveerd")
     if q:
         qs = qs.filter(Q(achternaam__icontains=q) | Q(roepnaam__icontains=q) | Q(extern_key=q) | Q(eckid=q))
@@ -413,5 +422,7 @@ def leerlingen(request: HttpRequest, school: School) -> HttpResponse:
             "q": q,
             "aantal_gedeactiveerd": Leerling.objects.filter(school=school, actief=False).count(),
             "leerkrachten": Leerkracht.objects.filter(school=school).count(),
+            "groep": groep,
+            "groepen": leerlingbeheer.groepen(school) if status == "groepen" else [],
         },
     )

@@ -1,7 +1,9 @@
 """Apply a staged import in one transaction: everything or nothing.
 
 Pupils of an imported (or, at a jaarovergang, archived) group who are not in the import are deactivated,
-never deleted. Manual decisions become lasting LinkRules. Writes are bulk, in batches.
+never deleted; so are LAS teachers missing from an import that carries the school's whole teacher list. The
+membership of the imported samengestelde groepen is replaced by what the LAS sent. Manual decisions become
+lasting LinkRules. Writes are bulk, in batches.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,6 +60,18 @@ def te_deactiveren(run: ImportRun, imported_groups: set[int], in_import: set[int
     return [pk for pk, g in actief.values_list("id", "groep_id") if g in groep_ids and pk not in in_import]
 
 
+def leerkrachten_te_deactiveren(run: ImportRun, in_import: set[int]) -> list[int]:
+    """Active LAS teachers (with a LAS key) missing from an import that carries the school's whole teacher list.
+
+    Teachers made by hand in the application (no LAS key) are never touched, and an answer without the complete
+    list (see `staging.heeft_alle_leerkrachten`) deactivates nobody it simply did not carry.
+    """
+    if not run.leerkrachten_compleet:
+        return []
+    actief = Leerkracht.objects.filter(school_id=run.school_id, actief=True).exclude(extern_key="")
+    return [pk for pk in actief.values_list("id", flat=True) if pk not in in_import]
+
+
 def _imported_groups(groepen: Sequence[Any]) -> set[int]:
     return {g.target_id for g in groepen if g.besluit == Besluit.BESTAAND}
 
@@ -81,6 +95,11 @@ def samenvatting(run: ImportRun) -> dict[str, Any]:
     in_import = set(StagedLeerling.objects.filter(run=run, target_id__isnull=False).values_list("target_id", flat=True))
     archief = te_archiveren(run, imported)
     counts["te_deactiveren"] = len(te_deactiveren(run, imported, in_import, archief))  # type: ignore[assignment]
+    # A matched teacher set to Niet importeren keeps its target: it is in the LAS, so it does not count as gone.
+    lk_in_import = set(
+        StagedLeerkracht.objects.filter(run=run, target_id__isnull=False).values_list("target_id", flat=True)
+    )
+    counts["leerkrachten_te_deactiveren"] = len(leerkrachten_te_deactiveren(run, lk_in_import))  # type: ignore[assignment]
     counts["te_archiveren"] = len(archief)  # type: ignore[assignment]
     counts["zonder_email"] = list(  # type: ignore[assignment]
         StagedLeerkracht.objects.filter(run=run, besluit=Besluit.NIEUW, email="").values_list("id", flat=True)
@@ -169,6 +188,10 @@ def _apply(run: ImportRun, user: Any) -> dict[str, int]:
         "leerlingen_gewijzigd": 0,
         "leerlingen_gedeactiveerd": 0,
         "groepen_gearchiveerd": 0,
+        "leerkrachten_gedeactiveerd": 0,
+        # Changes only (not totals), so that an import that changes nothing writes all zeros.
+        "lidmaatschappen_toegevoegd": 0,
+        "lidmaatschappen_verwijderd": 0,
     }
 
     # Groups
@@ -205,7 +228,8 @@ def _apply(run: ImportRun, user: Any) -> dict[str, int]:
     Groep.objects.filter(pk__in=archief).update(gearchiveerd=True)
     result.update(groepen_nieuw=len(new_groups), groepen_gewijzigd=len(changed), groepen_gearchiveerd=len(archief))
 
-    # Teachers
+    # Teachers (the missing ones are decided before the new ones exist: those are not in the LAS list as targets)
+    lk_deactiveren = leerkrachten_te_deactiveren(run, _in_import(leerkrachten))
     new_teachers = [
         (
             t,
@@ -230,8 +254,10 @@ def _apply(run: ImportRun, user: Any) -> dict[str, int]:
         _copy_person(obj, t)
         if t.email:
             obj.email = t.email
-        obj.actief = True
-    Leerkracht.objects.bulk_update(existing_t.values(), [*_PERSON, "email", "actief"], batch_size=BATCH)
+        obj.actief, obj.deactivated_at = True, None
+    Leerkracht.objects.bulk_update(
+        existing_t.values(), [*_PERSON, "email", "actief", "deactivated_at"], batch_size=BATCH
+    )
     run_groups = set(group_id.values())
     through = Leerkracht.groepen.through
     links = [(obj.pk, t) for t, obj in new_teachers] + [(t.target_id, t) for t in changed_t]
@@ -242,7 +268,14 @@ def _apply(run: ImportRun, user: Any) -> dict[str, int]:
             if key in group_id:
                 rows.append(through(leerkracht_id=pk, groep_id=group_id[key]))
     through.objects.bulk_create(rows, batch_size=BATCH)
-    result.update(leerkrachten_nieuw=len(new_teachers), leerkrachten_gewijzigd=len(changed_t))
+    # Group links stay (as a deactivated pupil keeps its group): the pages show active teachers only.
+    for start in range(0, len(lk_deactiveren), BATCH):
+        Leerkracht.objects.filter(pk__in=lk_deactiveren[start : start + BATCH]).update(actief=False, deactivated_at=now)
+    result.update(
+        leerkrachten_nieuw=len(new_teachers),
+        leerkrachten_gewijzigd=len(changed_t),
+        leerkrachten_gedeactiveerd=len(lk_deactiveren),
+    )
 
     # Pupils: the big table, written with plain executemany (no ids needed back).
     new_pupils = [
@@ -262,6 +295,7 @@ def _apply(run: ImportRun, user: Any) -> dict[str, int]:
         for p in leerlingen
         if p.besluit == Besluit.NIEUW
     ]
+    eerste_nieuw = Leerling.objects.aggregate(m=Max("id"))["m"] or 0
     bulk.insert(Leerling, _PUPIL_INSERT, new_pupils)
     changed_p = [p for p in leerlingen if p.besluit == Besluit.BESTAAND and p.wijzigt]
     if changed_p:
@@ -294,9 +328,58 @@ def _apply(run: ImportRun, user: Any) -> dict[str, int]:
     result.update(
         leerlingen_nieuw=len(new_pupils), leerlingen_gewijzigd=len(changed_p), leerlingen_gedeactiveerd=len(deactiveren)
     )
+    toegevoegd, verwijderd = _samengestelde_leden(run, groepen, leerlingen, group_id, eerste_nieuw)
+    result.update(lidmaatschappen_toegevoegd=toegevoegd, lidmaatschappen_verwijderd=verwijderd)
 
     _save_rules(run, user, groepen, leerkrachten, leerlingen)
     return result
+
+
+def _samengestelde_leden(
+    run: ImportRun, groepen: Sequence[Any], leerlingen: Sequence[Any], group_id: dict[str, int], na_id: int
+) -> tuple[int, int]:
+    """Make the membership of this import's samengestelde groepen exactly what the LAS sent.
+
+    Written as a difference (only what changed), so an unchanged import writes nothing. A pupil missing from the
+    import, or no longer listed in a group, loses that membership; a matched pupil set to Niet importeren keeps
+    its memberships untouched, as it keeps everything else. Groups outside this import are not touched.
+    Returns (added, removed).
+    """
+    sg_ids = {group_id[g.key] for g in groepen if g.soort == Groep.SAMENGESTELD and g.key in group_id}
+    if not sg_ids:
+        return 0, 0
+    nieuw_id: dict[tuple[str, str], int] = {}
+    if any(p.besluit == Besluit.NIEUW and p.samengestelde_keys for p in leerlingen):
+        # The new pupils were written without returning ids: find them by their numbers among this run's inserts.
+        qs = Leerling.objects.filter(school_id=run.school_id, id__gt=na_id)
+        nieuw_id = {(key, eckid): pk for pk, key, eckid in qs.values_list("id", "extern_key", "eckid")}
+    gewenst: set[tuple[int, int]] = set()
+    ongemoeid: set[int] = set()
+    for p in leerlingen:
+        if p.besluit == Besluit.NIET:
+            if p.target_id is not None:
+                ongemoeid.add(p.target_id)
+            continue
+        if not p.samengestelde_keys:
+            continue
+        pk = p.target_id if p.besluit == Besluit.BESTAAND else nieuw_id.get((p.key, p.eckid))
+        if pk is None:
+            continue
+        for key in p.samengestelde_keys.split("\n"):
+            gid = group_id.get(key)
+            if gid in sg_ids:
+                gewenst.add((pk, gid))  # type: ignore[arg-type]
+    through = Leerling.samengestelde_groepen.through
+    huidig = {
+        (ll, g): pk
+        for pk, ll, g in through.objects.filter(groep_id__in=sg_ids).values_list("id", "leerling_id", "groep_id")
+    }
+    weg = [pk for (ll, g), pk in huidig.items() if (ll, g) not in gewenst and ll not in ongemoeid]
+    for start in range(0, len(weg), BATCH):
+        through.objects.filter(pk__in=weg[start : start + BATCH]).delete()
+    erbij = [through(leerling_id=ll, groep_id=g) for ll, g in sorted(gewenst - huidig.keys())]
+    through.objects.bulk_create(erbij, batch_size=BATCH)
+    return len(erbij), len(weg)
 
 
 def _copy_person(obj: Any, s: Any) -> None:

@@ -222,8 +222,41 @@ def reconcile(
         t.wijzigt = t.besluit == Besluit.BESTAAND and _teacher_changes(
             t, t_index.records[t.target_id], memberships[t.target_id] & run_group_ids, groepen_doel(t, groep_by_key)
         )
+    samengesteld = {g.key: g for g in groepen if g.soort == Groep.SAMENGESTELD}
+    run_sg_ids = {t for k, t in group_target.items() if t and k in samengesteld}
+    lid_van: dict[int, set[int]] = defaultdict(set)
+    if run_sg_ids and any(p.besluit == Besluit.BESTAAND for p in leerlingen):
+        leden = Leerling.samengestelde_groepen.through.objects.filter(groep_id__in=run_sg_ids)
+        for ll_id, g_id in leden.values_list("leerling_id", "groep_id"):
+            lid_van[ll_id].add(g_id)
     for p in leerlingen:
-        p.wijzigt = p.besluit == Besluit.BESTAAND and _pupil_changes(p, p_index.records[p.target_id], group_target)
+        if p.besluit != Besluit.BESTAAND:
+            p.wijzigt = False
+            continue
+        target: int = p.target_id  # type: ignore[assignment]
+        p.wijzigt = _pupil_changes(p, p_index.records[target], group_target) or _lidmaatschap_verandert(
+            lid_van[target], samengestelde_doel(p.samengestelde_keys, samengesteld)
+        )
+
+
+def samengestelde_doel(keys: str, samengesteld: dict[str, GroepRow]) -> tuple[set[int], bool]:
+    """(ids of existing samengestelde groepen, whether a new one is involved) a pupil will belong to."""
+    ids: set[int] = set()
+    nieuw = False
+    for key in filter(None, keys.split("\n")):
+        g = samengesteld.get(key)
+        if g is None or g.besluit == Besluit.NIET:
+            continue
+        if g.besluit == Besluit.BESTAAND:
+            ids.add(g.target_id)  # type: ignore[arg-type]
+        else:
+            nieuw = True
+    return ids, nieuw
+
+
+def _lidmaatschap_verandert(current: set[int], doel: tuple[set[int], bool]) -> bool:
+    ids, nieuw = doel
+    return nieuw or current != ids
 
 
 def groepen_doel(t: LeerkrachtRow, by_key: dict[str, GroepRow]) -> tuple[set[int], bool]:

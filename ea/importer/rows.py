@@ -81,9 +81,20 @@ class LeerkrachtRow(PersoonRow):
 
 
 class LeerlingRow(PersoonRow):
-    __slots__ = ("geboortedatum", "jaargroep", "groep_key")
-    DATA = ("key", "eckid", "achternaam", "voorvoegsel", "roepnaam", "geboortedatum", "jaargroep", "groep_key")
+    __slots__ = ("geboortedatum", "jaargroep", "groep_key", "samengestelde_keys")
+    DATA = (
+        "key",
+        "eckid",
+        "achternaam",
+        "voorvoegsel",
+        "roepnaam",
+        "geboortedatum",
+        "jaargroep",
+        "groep_key",
+        "samengestelde_keys",
+    )
     MODEL = StagedLeerling
     geboortedatum: dt.date | None
     jaargroep: str
     groep_key: str
+    samengestelde_keys: str  # newline-separated

@@ -49,6 +49,20 @@ def controleer(data: model.Leerlinggegevens) -> None:
         )
 
 
+def _keys(values: Iterable[str | None]) -> str:
+    return "\n".join(dict.fromkeys(k for k in (_s(v, 256) for v in values) if k))
+
+
+def heeft_alle_leerkrachten(data: model.Leerlinggegevens) -> bool:
+    """Whether an answer carries the school's whole teacher list, so that a LAS teacher missing from it has left.
+
+    A whole-school answer (alles-in-1 HaalLeerlinggegevens, or the merged getrapt pull of `haal_school`) carries
+    the structure and the teachers. A HaalLeerkrachten answer for some groups, a HaalStructuur or HaalLeerlingen
+    answer, or a data set without teachers (an empty list is "not sent", not "everybody left") does not.
+    """
+    return bool(data.leerkrachten) and bool(data.groepen or data.samengestelde_groepen)
+
+
 def afbreken(run: ImportRun) -> None:
     from ea.importer.apply import afbreken as _afbreken
 
@@ -62,8 +76,13 @@ def stage(
     koppeling: LasKoppeling | None = None,
     user: Any = None,
     schooljaar: str | None = None,
+    leerkrachten_compleet: bool | None = None,
 ) -> ImportRun:
+    """Stage `data` for review. `leerkrachten_compleet` says whether the answer holds the school's complete teacher
+    list (LAS teachers missing from it are then deactivated); None derives it from the answer's shape."""
     controleer(data)
+    if leerkrachten_compleet is None:
+        leerkrachten_compleet = heeft_alle_leerkrachten(data)
     jaar = schooljaar or data.school.schooljaar or (koppeling.schooljaar if koppeling else "")
     groepen = [
         GroepRow(key=_s(g.key, 256), naam=_s(g.naam, 64), jaargroep=_s(g.jaargroep, 2), soort=Groep.STAMGROEP)
@@ -80,7 +99,7 @@ def stage(
             voorvoegsel=_s(lk.voorvoegsel, 10),
             roepnaam=_s(lk.roepnaam or lk.voorletters or lk.voornamen, 64),
             email=_s(lk.emailadres, 256),
-            groep_keys="\n".join(g.key for g in lk.groepen),
+            groep_keys=_keys(g.key for g in lk.groepen),
         )
         for lk in data.leerkrachten
     ]
@@ -94,6 +113,7 @@ def stage(
             geboortedatum=ll.geboortedatum,
             jaargroep=_s(ll.jaargroep, 2),
             groep_key=_s(ll.groep, 256),
+            samengestelde_keys=_keys(ll.samengestelde_groepen),
         )
         for ll in data.leerlingen
     ]
@@ -101,7 +121,13 @@ def stage(
         # One review at a time per school: an older unfinished import is superseded by this one.
         for old in ImportRun.objects.filter(school=school, state=ImportRun.STAGED):
             afbreken(old)
-        run = ImportRun.objects.create(school=school, koppeling=koppeling, schooljaar=jaar, created_by=user)
+        run = ImportRun.objects.create(
+            school=school,
+            koppeling=koppeling,
+            schooljaar=jaar,
+            created_by=user,
+            leerkrachten_compleet=leerkrachten_compleet,
+        )
         reconcile(run, groepen, leerkrachten, leerlingen)
         GroepRow.insert(run, groepen)
         LeerkrachtRow.insert(run, leerkrachten)
