@@ -151,6 +151,9 @@ class ResultPush(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # BrengLeerresultaten requests sent for this push, over all attempts: one per attempt, unless the LAS refused
+    # some pupils and the batch was split to isolate them (about k·log2(n) for k refused pupils of n).
+    verzoeken = models.PositiveIntegerField(default=0)
     worker = models.CharField(max_length=120, blank=True)
     foutcode = models.CharField(max_length=64, blank=True)
     fout = models.TextField(_("error"), blank=True)

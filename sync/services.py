@@ -24,7 +24,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -651,17 +651,27 @@ def _mail(ir: ImportRun, template: str, extra: dict[str, Any]) -> int:
 # Results
 
 
-def _verzoek(push: ResultPush, koppeling: LasKoppeling) -> leerresultaten.LeerresultatenVerzoek:
-    rows = list(
-        ToetsResultaat.objects.filter(push=push).select_related("leerling", "toets").order_by("leerling_id", "pk")
+def _per_leerling(push: ResultPush) -> list[list[ToetsResultaat]]:
+    """The push's results not delivered yet, one list per pupil (the unit the LAS refuses or accepts)."""
+    rows = (
+        ToetsResultaat.objects.filter(push=push, afgeleverd_op__isnull=True)
+        .select_related("leerling", "toets")
+        .order_by("leerling_id", "pk")
     )
-    afnames: list[leerresultaten.Toetsafname] = []
-    toetsen: dict[int, Toets] = {}
     per_leerling: dict[int, list[ToetsResultaat]] = {}
     for r in rows:
         per_leerling.setdefault(r.leerling_id, []).append(r)
-        toetsen[r.toets_id] = r.toets
-    for items in per_leerling.values():
+    return list(per_leerling.values())
+
+
+def _verzoek(
+    leerlingen: Sequence[Sequence[ToetsResultaat]], koppeling: LasKoppeling
+) -> leerresultaten.LeerresultatenVerzoek:
+    afnames: list[leerresultaten.Toetsafname] = []
+    toetsen: dict[int, Toets] = {}
+    for items in leerlingen:
+        for r in items:
+            toetsen[r.toets_id] = r.toets
         leerling = items[0].leerling
         afnames.append(
             leerresultaten.Toetsafname(
@@ -719,10 +729,96 @@ def _fout_tekst(exc: faults.UwlrFault) -> str:
     return f"{faultstring}: {exc.detail}" if exc.detail else f"{faultstring} ({code})"
 
 
+# Faults about one pupil's data: the rest of the batch is fine, so the batch is split to find the pupils the LAS
+# refuses. Any other Client fault (key, school, message) would refuse every part alike.
+_PER_LEERLING = (faults.LeerlingOngeldig, faults.ScoreOngeldig)
+
+
+@dataclass
+class _Levering:
+    afgeleverd: int = 0  # results the LAS accepted in this attempt
+    geweigerd: list[tuple[list[ToetsResultaat], faults.UwlrFault]] = field(default_factory=list)  # per pupil
+
+
+@dataclass
+class _Deel:
+    leerlingen: list[list[ToetsResultaat]]
+    fout_bekend: bool = False  # holds a pupil the LAS refuses: its parent was refused, its left sibling accepted
+    rechts: _Deel | None = None  # the right sibling of a left half
+
+
+def _lever_deel(push: ResultPush, token: str, deel: Sequence[Sequence[ToetsResultaat]]) -> int:
+    """Mark a part the LAS accepted as delivered, under the claim: a worker that lost its claim writes nothing
+    (the one that took over sends the same keys again; the LAS deduplicates)."""
+    pks = [r.pk for items in deel for r in items]
+    with transaction.atomic():
+        if not _fenced(ResultPush, push.pk, token, heartbeat_at=timezone.now()):
+            raise ClaimVerloren(f"ResultPush {push.pk}")
+        return ToetsResultaat.objects.filter(pk__in=pks, push=push, afgeleverd_op__isnull=True).update(
+            afgeleverd_op=timezone.now()
+        )
+
+
+def _breng(push: ResultPush, token: str, koppeling: LasKoppeling, client: UwlrClient) -> _Levering:
+    """Send the push's undelivered results. When the LAS refuses a pupil (LeerlingOngeldig, ScoreOngeldig) in a
+    batch of several pupils, the batch is halved and both halves are sent, recursively, so the other pupils'
+    results get through and only the refused pupils' results stay behind: at most about 2·k·log2(n) requests for
+    k refused pupils of n. A right half whose left sibling was accepted must hold the refused pupil, so it is
+    split without being sent. Other faults and transport errors are raised, after what the LAS accepted so far
+    has been marked delivered."""
+    levering = _Levering()
+    alle = _per_leerling(push)
+    stapel = [_Deel(alle)] if alle else []  # depth first, left half before right half
+    while stapel:
+        deel = stapel.pop()
+        if deel.fout_bekend and len(deel.leerlingen) > 1:
+            stapel += _halveer(deel)
+            continue
+        # Counted, and the claim checked, before sending: a worker that lost its claim sends nothing more.
+        heartbeat(ResultPush, push.pk, token, verzoeken=F("verzoeken") + 1)
+        try:
+            client.breng_leerresultaten(_verzoek(deel.leerlingen, koppeling))
+        except _PER_LEERLING as exc:
+            if len(deel.leerlingen) == 1:
+                levering.geweigerd.append((deel.leerlingen[0], exc))
+            else:
+                stapel += _halveer(deel)
+            continue
+        levering.afgeleverd += _lever_deel(push, token, deel.leerlingen)
+        if deel.rechts is not None:
+            deel.rechts.fout_bekend = True
+    return levering
+
+
+def _halveer(deel: _Deel) -> list[_Deel]:
+    """The two halves of a refused part, in stack order (the left half is popped first)."""
+    midden = len(deel.leerlingen) // 2
+    rechts = _Deel(deel.leerlingen[midden:])
+    return [rechts, _Deel(deel.leerlingen[:midden], rechts=rechts)]
+
+
+def _geweigerd_tekst(push: ResultPush, levering: _Levering) -> str:
+    """The LAS's own explanations of the refused pupils (at most ten), for the service desk."""
+    teksten = list(dict.fromkeys(_fout_tekst(exc) for _, exc in levering.geweigerd))
+    tekst = "\n".join(teksten[:10])
+    if len(teksten) > 10:
+        tekst += f"\n… en nog {len(teksten) - 10} meldingen van het LAS."
+    # Delivered in this attempt or an earlier one that the LAS or the network broke off.
+    if ToetsResultaat.objects.filter(push=push, afgeleverd_op__isnull=False).exists():
+        leerlingen = len(levering.geweigerd)
+        tekst += (
+            f"\nDe overige resultaten zijn wel afgeleverd; alleen de resultaten van "
+            f"{leerlingen} {'leerling' if leerlingen == 1 else 'leerlingen'} zijn geweigerd."
+        )
+    return tekst
+
+
 def execute_push(push_id: int, worker: str | None = None) -> str | None:
     """Claim and send one results push. Delivered → the results are marked delivered. A LAS that is down or
     answers a Server fault → queued again with backoff (the results stay with the push, in our tables, across
-    restarts). A Client fault → rejected with the LAS's Dutch explanation, for the service desk; not retried."""
+    restarts; what the LAS already accepted is not sent again). A Client fault → rejected with the LAS's Dutch
+    explanation, for the service desk; not retried. When that fault is about one pupil's data (LeerlingOngeldig,
+    ScoreOngeldig) the batch is split first (`_breng`), so that only the refused pupils' results are rejected."""
     worker = worker or worker_naam()
     token = claim(ResultPush, push_id, worker)
     if token is None:
@@ -756,11 +852,10 @@ def execute_push(push_id: int, worker: str | None = None) -> str | None:
         return ResultPush.FAILED
     try:
         heartbeat(ResultPush, push.pk, token, state=ResultPush.SENDING)
-        verzoek = _verzoek(push, koppeling)
         client = _client(koppeling)
         try:
             with _Hartslag(ResultPush, push.pk, token):
-                client.breng_leerresultaten(verzoek)
+                levering = _breng(push, token, koppeling, client)
         finally:
             _close(client)
     except ClaimVerloren:
@@ -813,11 +908,31 @@ def execute_push(push_id: int, worker: str | None = None) -> str | None:
             fout="Er ging iets mis bij het samenstellen van de resultaten (interne fout).",
         )
         return ResultPush.FAILED if ok else None
-    with transaction.atomic():
-        if not _fenced(ResultPush, push.pk, token, state=ResultPush.DELIVERED, finished_at=now(), fout="", foutcode=""):
-            # Another worker took it over after our lease ran out; it sends the same keys, the LAS dedups.
-            return None
-        ToetsResultaat.objects.filter(push=push).update(afgeleverd_op=now())
+    verzoeken = ResultPush.objects.filter(pk=push.pk).values_list("verzoeken", flat=True).first()
+    if levering.geweigerd:
+        eerste = levering.geweigerd[0][1]
+        ok = _fenced(
+            ResultPush,
+            push.pk,
+            token,
+            state=ResultPush.REJECTED,
+            finished_at=now(),
+            foutcode=getattr(eerste, "raw_code", eerste.code)[:64],
+            fout=_geweigerd_tekst(push, levering),
+        )
+        log.info(
+            "push %s: the LAS refused the results of %d pupils (%s), %d other results delivered; %s requests",
+            push.pk,
+            len(levering.geweigerd),
+            ", ".join(sorted({exc.code for _, exc in levering.geweigerd})),
+            levering.afgeleverd,
+            verzoeken,
+        )
+        return ResultPush.REJECTED if ok else None
+    # Every part was marked delivered under the claim as it was accepted.
+    if not _fenced(ResultPush, push.pk, token, state=ResultPush.DELIVERED, finished_at=now(), fout="", foutcode=""):
+        # Another worker took it over after our lease ran out; it sends only what is not marked delivered.
+        return None
     return ResultPush.DELIVERED
 
 

@@ -288,7 +288,8 @@ def test_client_fault_is_rejected_for_the_service_desk_and_not_retried(
     assert push.fout == "Leerling ongeldig: Leerling 00AA-L000 is niet bekend bij deze school."
     assert dispatched == []
     assert services.execute_push(pk) is None
-    assert sim_las.lr_verzoeken == 1
+    # This LAS refuses every message, so the batch was split down to each of its two pupils: [both], [1], [2].
+    assert sim_las.lr_verzoeken == push.verzoeken == 3
     assert services.plan_pushes(scholen[:1]) == []  # its results stay with the rejected push
     # The service desk sends it again once the cause is fixed.
     sim_las.fault = None
