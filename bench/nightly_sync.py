@@ -18,17 +18,17 @@ first quarter of the run and the end).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+
+from koppelpunt.scratchdb import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 600
@@ -44,22 +44,6 @@ def _status(pid: int, field: str) -> int | None:
     except OSError:
         return None
     return None
-
-
-def _pg(base_url: str) -> tuple[str, Callable[[], None]]:
-    import psycopg
-
-    name = "kp_bench_" + secrets.token_hex(4)
-    parsed = urlparse(base_url)
-    admin = urlunparse(parsed._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return urlunparse(parsed._replace(path="/" + name)), drop
 
 
 def run(argv: list[str]) -> int:
@@ -87,9 +71,9 @@ def run(argv: list[str]) -> int:
         KOPPELPUNT_DEBUG="false",
         PYTHONUNBUFFERED="1",
     )
-    drop: Callable[[], None] = lambda: None  # noqa: E731
+    scratch = contextlib.ExitStack()
     if args.database_url:
-        url, drop = _pg(args.database_url)
+        url = scratch.enter_context(scratch_database(args.database_url, "kp_bench"))
         env.update(DATABASE_URL=url, KOPPELPUNT_QUEUE_URL=url)
         backend = "PostgreSQL (queue: huey PostgresHuey)"
     else:
@@ -183,7 +167,7 @@ def run(argv: list[str]) -> int:
             except subprocess.TimeoutExpired:
                 p.kill()
         las.stop()
-        drop()
+        scratch.close()
 
     mb = 1024 * 1024
     print(

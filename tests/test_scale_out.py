@@ -26,6 +26,8 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
+from koppelpunt.scratchdb import is_postgres, scratch_database
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 # As from the reverse proxy: HTTPS ended there (SECURE_PROXY_SSL_HEADER; gunicorn trusts 127.0.0.1's headers).
@@ -65,21 +67,11 @@ def redis_db() -> tuple[str, int]:
 def database(tmp_path: Path) -> Iterator[str | None]:
     """A scratch PostgreSQL database when DATABASE_URL is PostgreSQL; None means SQLite in the data dir."""
     url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
+    if not is_postgres(url):
         yield None
         return
-    import psycopg
-
-    name = f"koppelpunt_scale_{os.getpid()}"
-    admin = urlparse(url)._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlparse(url)._replace(path=f"/{name}").geturl()
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(url, "kp_scale") as scratch:
+        yield scratch
 
 
 class Stack:

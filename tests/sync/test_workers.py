@@ -7,9 +7,9 @@ through the same command line an operator uses, plus `python -m sync.simulatie s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
 import pytest
 
+from koppelpunt.scratchdb import scratch_database
 from sync.simulatie import SimLas, brin
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,22 +101,6 @@ def wait_until(condition: Callable[[], bool], timeout: float, explain: Callable[
         time.sleep(0.2)
 
 
-def _pg_database(base_url: str) -> tuple[str, Callable[[], None]]:
-    import psycopg
-
-    name = "kp_sync_" + secrets.token_hex(4)
-    parsed = urlparse(base_url)
-    admin = urlunparse(parsed._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return urlunparse(parsed._replace(path="/" + name)), drop
-
-
 @pytest.fixture(params=BACKENDS)
 def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KOPPELPUNT_", "DATABASE_URL", "DJANGO_"))}
@@ -130,9 +114,9 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
         KOPPELPUNT_LAS_TIMEOUT="20",
         PYTHONUNBUFFERED="1",
     )
-    drop: Callable[[], None] = lambda: None  # noqa: E731
+    scratch = contextlib.ExitStack()
     if request.param == "postgresql":
-        url, drop = _pg_database(os.environ["DATABASE_URL"])
+        url = scratch.enter_context(scratch_database(os.environ["DATABASE_URL"], "kp_sync"))
         env.update(DATABASE_URL=url, KOPPELPUNT_QUEUE_URL=url)
     else:
         env.update(DATABASE_URL=f"sqlite://{tmp_path}/db.sqlite3", KOPPELPUNT_QUEUE_URL=f"sqlite://{tmp_path}/q.db")
@@ -143,7 +127,7 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
         yield s
     finally:
         s.stop()
-        drop()
+        scratch.close()
 
 
 def test_two_workers_sync_thirty_schools_each_once(stack: Stack) -> None:
