@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ea import crypto
@@ -242,8 +243,18 @@ class LasKoppeling(models.Model):
 
 
 class ImportRun(models.Model):
-    STAGED, APPLIED, ABORTED, FAILED = "staged", "applied", "aborted", "failed"
-    STATES = [(STAGED, _("staged")), (APPLIED, _("imported")), (ABORTED, _("aborted")), (FAILED, _("failed"))]
+    """One import of the wizard. It starts as a background fetch from the LAS (`ophalen`, see `ea.tasks`): a
+    worker takes it with a conditional UPDATE (`worker` = its claim token, the fence for writing the outcome) and
+    keeps `heartbeat_at` fresh; the same row then becomes the staged import, or ends `failed` with a Dutch `fout`."""
+
+    OPHALEN, STAGED, APPLIED, ABORTED, FAILED = "ophalen", "staged", "applied", "aborted", "failed"
+    STATES = [
+        (OPHALEN, _("fetching")),
+        (STAGED, _("staged")),
+        (APPLIED, _("imported")),
+        (ABORTED, _("aborted")),
+        (FAILED, _("failed")),
+    ]
 
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="imports")
     koppeling = models.ForeignKey(LasKoppeling, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -256,9 +267,19 @@ class ImportRun(models.Model):
     resultaat = models.JSONField(default=dict, blank=True)
     # The answer carries the school's whole teacher list: only then are LAS teachers missing from it deactivated.
     leerkrachten_compleet = models.BooleanField(default=False)
+    # The background fetch: who holds it (claim token, empty while waiting for a worker) and its last sign of life.
+    worker = models.CharField(max_length=120, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The language of the admin who started the fetch: the worker writes the LAS's error in it.
+    taal = models.CharField(max_length=10, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # A second click while the school's data are being fetched never starts a second fetch.
+            models.UniqueConstraint(fields=["school"], condition=Q(state="ophalen"), name="ea_import_een_ophalen"),
+        ]
 
 
 class Besluit(models.TextChoices):

@@ -8,6 +8,7 @@ urlpatterns = [
     path("school/<int:school_id>/koppelen/", views.koppelen, name="koppelen"),
     path("school/<int:school_id>/koppelen/verwijder-nummers/", views.verwijder_nummers, name="verwijder_nummers"),
     path("school/<int:school_id>/importeren/", views.importeren, name="importeren"),
+    path("school/<int:school_id>/importeren/<int:run_id>/", views.import_ophalen, name="import_ophalen"),
     path(
         "school/<int:school_id>/import/<int:run_id>/samenvatting/",
         views.import_samenvatting,

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ea import importer, klantenservice, leerlingbeheer
+from ea import importer, klantenservice, leerlingbeheer, tasks
 from ea import koppelen as las
 from ea.forms import AfwijsForm, KoppelForm, ZoekForm, huidig_schooljaar
 from ea.importer.reconcile import STAGED_MODELS, TARGET_MODELS
@@ -26,6 +26,8 @@ from ea.permissions import beheerde_scholen, is_klantenservice
 View = Callable[..., HttpResponse]
 TABS = {"groepen": LinkRule.GROEP, "leerkrachten": LinkRule.LEERKRACHT, "leerlingen": LinkRule.LEERLING}
 SECTIE_LIMIET = 300
+# Seconds between two looks of the fetch page at its fetch.
+OPHALEN_VERVERSEN = 2
 
 
 def beheerder_view(view: View) -> View:
@@ -202,24 +204,43 @@ def _run(school: School, run_id: int, *, staged: bool = True) -> ImportRun:
 
 @beheerder_view
 def importeren(request: HttpRequest, school: School) -> HttpResponse:
-    """The start of the wizard: "Gegevens importeren" pulls the school from the LAS and stages it."""
+    """The start of the wizard: "Gegevens importeren" has the school fetched from the LAS in the background
+    (`ea.tasks`: a LAS may take longer to answer than a web request may last) and shows the fetch's page."""
     actief = klantenservice.actieve_koppeling(school)
     if request.method == "POST":
         if actief is None:
             messages.error(request, _("There is no approved connection with a LAS yet."))
             return redirect("ea:koppelen", school.pk)
-        try:
-            data = las.haal_school(actief)
-            run = importer.stage(school, data, koppeling=actief, user=request.user)
-        except (las.LasFout, importer.ImportFout) as exc:
-            messages.error(request, getattr(exc, "melding", None) or str(exc))
-            return redirect("ea:importeren", school.pk)
-        return redirect("ea:import_tab", school.pk, run.pk, "groepen")
+        run = tasks.start(school, actief, request.user)
+        return redirect("ea:import_ophalen", school.pk, run.pk)
+    ophalen = tasks.lopend(school)
     open_run = school.imports.filter(state=ImportRun.STAGED).first()
-    laatste = school.imports.exclude(state=ImportRun.STAGED).first()
+    laatste = school.imports.exclude(state__in=[ImportRun.STAGED, ImportRun.OPHALEN]).first()
     return render(
-        request, "ea/importeren.html", {"school": school, "actief": actief, "open_run": open_run, "laatste": laatste}
+        request,
+        "ea/importeren.html",
+        {"school": school, "actief": actief, "open_run": open_run, "laatste": laatste, "ophalen": ophalen},
     )
+
+
+@beheerder_view
+def import_ophalen(request: HttpRequest, school: School, run_id: int) -> HttpResponse:
+    """The page of one fetch: refreshes itself while the LAS is asked, then goes on to the wizard's first tab; a
+    failed or dead fetch shows why, with a button to try again."""
+    run = _run(school, run_id, staged=False)
+    if run.state == ImportRun.STAGED:
+        return redirect("ea:import_tab", school.pk, run.pk, "groepen")
+    if run.state not in (ImportRun.OPHALEN, ImportRun.FAILED):
+        return redirect("ea:importeren", school.pk)
+    vastgelopen = tasks.is_vastgelopen(run)
+    context = {
+        "school": school,
+        "run": run,
+        "bezig": run.state == ImportRun.OPHALEN and not vastgelopen,
+        "vastgelopen": vastgelopen,
+        "verversen": OPHALEN_VERVERSEN,
+    }
+    return render(request, "ea/import_ophalen.html", context)
 
 
 def _secties(run: ImportRun, soort: str, q: str) -> dict[str, Any]:

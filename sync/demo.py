@@ -73,10 +73,13 @@ def seed(stdout: Any, base_url: str = "") -> int:
 
 def start_worker(stdout: Any = None, interval: float = 5.0) -> threading.Thread:
     """A worker thread inside this process that polls the job table (no queue server, no huey consumer)."""
+    from ea import tasks as ea_tasks
     from sync import services
 
     # Jobs are picked up from the table by this thread; nothing needs to go to a queue.
     services.dispatch = lambda kind, pk, delay: None
+    # The import wizard's fetch from the LAS starts at once in a thread of its own (an admin is waiting for it).
+    ea_tasks.dispatch = ea_tasks.in_thread
     stop = threading.Event()
 
     def loop() -> None:
@@ -86,6 +89,7 @@ def start_worker(stdout: Any = None, interval: float = 5.0) -> threading.Thread:
                 services.tick()
                 services.plan_pushes(enqueue=False)
                 services.run_due(worker)
+                ea_tasks.run_due(worker)  # a fetch whose thread did not start
             except Exception:  # the demo keeps running; the next round tries again
                 log.exception("demo worker round failed")
             finally:

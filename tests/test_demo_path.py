@@ -153,9 +153,17 @@ def test_the_guided_path_over_http(demo: Demo) -> None:
     r = post(ks, ours, {"actie": "goedkeuren"}, test.text)
     assert r.status_code == 200 and str(r.url).endswith("/applicatie/klantenservice/")
 
-    # 4. The admin imports: the wizard stages the LAS data, the summary's GEGEVENS IMPORTEREN applies it.
+    # 4. The admin imports: the demo's worker fetches the LAS data in the background while the fetch page refreshes
+    # itself (as a browser follows its <meta http-equiv="refresh">), then the wizard shows the staged data; the
+    # summary's GEGEVENS IMPORTEREN applies it.
     importeren = f"/applicatie/school/{school_id}/importeren/"
     r = post(app, importeren, {})
+    deadline = time.monotonic() + 60
+    while r.status_code == 200 and re.search(r"/importeren/\d+/$", str(r.url)):
+        assert "Gegevens worden opgehaald uit het LAS" in r.text, html.unescape(r.text)[:3000]
+        assert time.monotonic() < deadline, f"the fetch did not finish:\n{demo.output()[-3000:]}"
+        time.sleep(0.5)
+        r = app.get(str(r.url))
     assert r.status_code == 200 and "/import/" in str(r.url), html.unescape(r.text)[:3000]
     run_id = re.search(r"/import/(\d+)/", str(r.url)).group(1)  # type: ignore[union-attr]
     samenvatting = f"/applicatie/school/{school_id}/import/{run_id}/samenvatting/"

@@ -77,9 +77,12 @@ def stage(
     user: Any = None,
     schooljaar: str | None = None,
     leerkrachten_compleet: bool | None = None,
+    run: ImportRun | None = None,
 ) -> ImportRun:
     """Stage `data` for review. `leerkrachten_compleet` says whether the answer holds the school's complete teacher
-    list (LAS teachers missing from it are then deactivated); None derives it from the answer's shape."""
+    list (LAS teachers missing from it are then deactivated); None derives it from the answer's shape. `run` is the
+    wizard's background fetch (`ea.tasks`): its row becomes the staged import instead of a new one; the caller
+    checks its claim inside the transaction this runs in."""
     controleer(data)
     if leerkrachten_compleet is None:
         leerkrachten_compleet = heeft_alle_leerkrachten(data)
@@ -121,13 +124,18 @@ def stage(
         # One review at a time per school: an older unfinished import is superseded by this one.
         for old in ImportRun.objects.filter(school=school, state=ImportRun.STAGED):
             afbreken(old)
-        run = ImportRun.objects.create(
-            school=school,
-            koppeling=koppeling,
-            schooljaar=jaar,
-            created_by=user,
-            leerkrachten_compleet=leerkrachten_compleet,
-        )
+        if run is None:
+            run = ImportRun.objects.create(
+                school=school,
+                koppeling=koppeling,
+                schooljaar=jaar,
+                created_by=user,
+                leerkrachten_compleet=leerkrachten_compleet,
+            )
+        else:
+            run.koppeling, run.schooljaar, run.created_by = koppeling, jaar, user
+            run.leerkrachten_compleet, run.state = leerkrachten_compleet, ImportRun.STAGED
+            run.save(update_fields=["koppeling", "schooljaar", "created_by", "leerkrachten_compleet", "state"])
         reconcile(run, groepen, leerkrachten, leerlingen)
         GroepRow.insert(run, groepen)
         LeerkrachtRow.insert(run, leerkrachten)

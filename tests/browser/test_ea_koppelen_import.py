@@ -16,13 +16,22 @@ from urllib.parse import urlsplit
 import pytest
 from django.core import mail
 
-from ea.models import Applicatie, Groep, Klantenservice, LasKoppeling, Leerkracht, Leerling, LinkRule
+from ea import tasks
+from ea.models import Applicatie, Groep, ImportRun, Klantenservice, LasKoppeling, Leerkracht, Leerling, LinkRule
 from ea.models import School as EaSchool
 from ea.models import SchoolBeheerder as EaBeheerder
 from tests.browser.conftest import login, screenshot
 from tests.ea.own_las import SLEUTEL, las_data, seed_own_las
 
 PASSWORD = "Koppel-test-2026!"
+
+
+@pytest.fixture
+def opgehaald(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The fetches "Gegevens importeren" plans are recorded; the test is the worker that does them."""
+    sent: list[int] = []
+    monkeypatch.setattr(tasks, "dispatch", sent.append)
+    return sent
 
 
 @pytest.fixture
@@ -58,7 +67,9 @@ def _ea_cast(django_user_model: Any) -> tuple[EaSchool, Any]:
     return school, beheerder
 
 
-def test_request_approve_mail_and_import(page: Any, new_page: Any, las: str, django_user_model: Any) -> None:
+def test_request_approve_mail_and_import(
+    page: Any, new_page: Any, las: str, django_user_model: Any, opgehaald: list[int]
+) -> None:
     school, _ = _ea_cast(django_user_model)
 
     # 1. The school's admin: Beheer → Koppelen met LAS, Aanvragen.
@@ -107,6 +118,13 @@ def test_request_approve_mail_and_import(page: Any, new_page: Any, las: str, dja
     assert page.get_by_role("button", name="Wijzigingen opslaan").is_visible()
     page.get_by_role("link", name="Gegevens importeren").last.click()
     page.get_by_role("button", name="Gegevens importeren").click()
+
+    # The LAS is asked in the background: a page that refreshes itself until a worker has fetched the data.
+    page.get_by_text("Gegevens worden opgehaald uit het LAS…").wait_for()
+    assert page.locator('meta[http-equiv="refresh"]').count() == 1
+    screenshot(page, "ea-import-ophalen")
+    assert len(opgehaald) == 1 and ImportRun.objects.get(pk=opgehaald[0]).state == "ophalen"
+    assert tasks.execute(opgehaald[0]) == "staged"
 
     # 4. Groepen: Groep 5a is proposed (same name); Groep 1 → Niet importeren.
     page.get_by_role("heading", name=re.compile("Nieuwe groepen toevoegen")).wait_for()

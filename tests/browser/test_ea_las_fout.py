@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
+from ea import tasks
 from ea.forms import huidig_schooljaar
-from ea.models import Applicatie, LasKoppeling, LasType, Leerling
+from ea.models import Applicatie, ImportRun, LasKoppeling, LasType, Leerling
 from ea.models import School as EaSchool
 from ea.models import SchoolBeheerder as EaBeheerder
 from tests.browser.conftest import login
@@ -16,7 +19,17 @@ from tests.ea.own_las import SLEUTEL, las_data, seed_own_las
 PASSWORD = "Koppel-test-2026!"
 
 
-def test_wrong_key_is_explained_then_fixed(page: Any, live_server: Any, settings: Any, django_user_model: Any) -> None:
+@pytest.fixture
+def opgehaald(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The fetches "Gegevens importeren" plans are recorded; the test is the worker that does them."""
+    sent: list[int] = []
+    monkeypatch.setattr(tasks, "dispatch", sent.append)
+    return sent
+
+
+def test_wrong_key_is_explained_then_fixed(
+    page: Any, live_server: Any, settings: Any, django_user_model: Any, opgehaald: list[int]
+) -> None:
     settings.BASE_URL = live_server.url
     seed_own_las(las_data(huidig_schooljaar()))
     app = Applicatie.objects.create(naam="Rekenwereld", klantcode="REKENWERELD", klantnaam="Rekenwereld")
@@ -38,9 +51,13 @@ def test_wrong_key_is_explained_then_fixed(page: Any, live_server: Any, settings
     login(page, "joost", PASSWORD)
     page.get_by_role("link", name="Gegevens importeren").first.click()
     page.get_by_role("button", name="Gegevens importeren").click()
-    message = page.locator(".message.error").inner_text()
+    page.get_by_text("Gegevens worden opgehaald uit het LAS…").wait_for()
+    assert tasks.execute(opgehaald[-1]) == "failed"
+    message = page.locator(".message.error").inner_text()  # after the page refreshed itself
     assert message.startswith("De autorisatiesleutel wordt door het LAS niet geaccepteerd.")
+    assert page.get_by_role("button", name="Opnieuw proberen").is_visible()
     assert "AutorisatieOngeldig" not in page.content() and not Leerling.objects.exists()
+    assert not ImportRun.objects.exclude(state="failed").exists()
 
     page.get_by_role("link", name="Koppelen met LAS").first.click()
     assert page.get_by_text("U heeft een actieve koppeling met Koppelpunt (eigen LAS)").is_visible()
@@ -52,6 +69,8 @@ def test_wrong_key_is_explained_then_fixed(page: Any, live_server: Any, settings
 
     page.get_by_role("link", name="Gegevens importeren").last.click()
     page.get_by_role("button", name="Gegevens importeren").click()
+    page.get_by_text("Gegevens worden opgehaald uit het LAS…").wait_for()
+    assert len(opgehaald) == 2 and tasks.execute(opgehaald[-1]) == "staged"
     page.get_by_role("heading", name=re.compile("Nieuwe groepen toevoegen")).wait_for()
     assert page.locator("tr[data-key=G5A]").is_visible()
     assert page.console_errors == []

@@ -4,8 +4,10 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
-from ea import lastypes
+from ea import lastypes, tasks
 from ea.models import Applicatie, Klantenservice, School, SchoolBeheerder
 from uwlr import model
 
@@ -70,3 +72,20 @@ def fake_las() -> Any:
 
     with running_fake_las(gegevens(), "21QW00-sleutel-van-de-school") as las:
         yield las
+
+
+@pytest.fixture(autouse=True)
+def opgehaald(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The fetches the wizard sends to the queue are recorded instead of sent to huey; tests run them themselves."""
+    sent: list[int] = []
+    monkeypatch.setattr(tasks, "dispatch", sent.append)
+    return sent
+
+
+def importeer(client: Client, school: School, *, follow: bool = True) -> Any:
+    """ "Gegevens importeren" as the admin sees it: the click, a worker that does the fetch, then the fetch page
+    (with `follow`: on to the wizard's first tab, or the page with the LAS's error)."""
+    response = client.post(reverse("ea:importeren", args=[school.pk]))
+    assert response.status_code == 302, response
+    tasks.run_due()
+    return client.get(response.url, follow=follow)

@@ -13,7 +13,7 @@ from django.urls import reverse
 from ea import importer
 from ea.importer import bulk as bulk_module
 from ea.models import ImportRun, LasKoppeling, LasType, Leerkracht, Leerling, StagedLeerkracht
-from tests.ea.conftest import gegevens, leerling
+from tests.ea.conftest import gegevens, importeer, leerling
 from uwlr import model
 
 pytestmark = pytest.mark.django_db
@@ -202,7 +202,7 @@ def test_summary_screen_shows_teachers_next_to_pupils(
     k.autorisatiesleutel = fake_las.sleutel
     k.save()
     client.force_login(beheerder)
-    client.post(reverse("ea:importeren", args=[school.pk]))
+    importeer(client, school)
     assert fake_las.calls[0] == "HaalStructuur" and "HaalLeerkrachten" in fake_las.calls
     run = ImportRun.objects.get(state=ImportRun.STAGED)
     assert run.leerkrachten_compleet

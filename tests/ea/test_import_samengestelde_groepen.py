@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from ea import importer
 from ea.models import Groep, ImportRun, LasKoppeling, LasType, Leerkracht, Leerling, StagedGroep, StagedLeerling
-from tests.ea.conftest import gegevens, leerling
+from tests.ea.conftest import gegevens, importeer, leerling
 from uwlr import model
 
 pytestmark = pytest.mark.django_db
@@ -183,7 +183,7 @@ def test_pages_show_the_membership(client: Client, beheerder: Any, school: Any, 
     k.autorisatiesleutel = fake_las.sleutel
     k.save()
     client.force_login(beheerder)
-    client.post(reverse("ea:importeren", args=[school.pk]))
+    importeer(client, school)
     run = ImportRun.objects.get(state=ImportRun.STAGED)
     client.post(reverse("ea:import_samenvatting", args=[school.pk, run.pk]), {"actie": "importeren"})
     assert leden(school) == {"L1": {"N1", "N2"}, "L2": {"N1"}, "L3": set()}
@@ -207,7 +207,7 @@ def test_pages_show_the_membership(client: Client, beheerder: Any, school: Any, 
     # A teacher who left the LAS is no longer shown with the group.
     fake_las.data = school_data()
     fake_las.data.leerkrachten.pop(0)
-    client.post(reverse("ea:importeren", args=[school.pk]))
+    importeer(client, school)
     run = ImportRun.objects.get(state=ImportRun.STAGED)
     client.post(reverse("ea:import_samenvatting", args=[school.pk, run.pk]), {"actie": "importeren"})
     assert not Leerkracht.objects.get(extern_key="T1").actief

@@ -11,9 +11,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from ea import koppelen
+from ea import koppelen, tasks
 from ea.models import Groep, ImportRun, LasKoppeling, LasType, Leerkracht, Leerling, StagedGroep, StagedLeerling
-from tests.ea.conftest import eckid, gegevens, leerling
+from tests.ea.conftest import eckid, gegevens, importeer, leerling
 from uwlr import model
 
 pytestmark = pytest.mark.django_db
@@ -70,9 +70,15 @@ def test_full_wizard_with_manual_link_not_imported_group_and_email(
         school=school, achternaam="Jansen", roepnaam="Pieter", geboortedatum=dt.date(2016, 3, 2)
     )
     client.force_login(beheerder)
+    # The click only plans the fetch (the LAS is asked in the background): the fetch page, which refreshes itself.
     response = client.post(reverse("ea:importeren", args=[school.pk]))
-    assert fake_las.calls == ["HaalLeerlinggegevens"]
     run = ImportRun.objects.get()
+    assert run.state == "ophalen" and fake_las.calls == []
+    assert response.url == reverse("ea:import_ophalen", args=[school.pk, run.pk])
+    page = client.get(response.url).content.decode()
+    assert "Gegevens worden opgehaald uit het LAS…" in page and '<meta http-equiv="refresh" content="2">' in page
+    assert tasks.execute(run.pk) == "staged" and fake_las.calls == ["HaalLeerlinggegevens"]
+    response = client.get(response.url)
     assert response.url == reverse("ea:import_tab", args=[school.pk, run.pk, "groepen"])
     page = client.get(response.url).content.decode()
     for text in (
@@ -135,7 +141,7 @@ def test_full_wizard_with_manual_link_not_imported_group_and_email(
     assert Leerkracht.objects.get(extern_key="T2").email == "k.mulder@school.example"
 
     # The next import of the same data: nothing new, nothing to change, Groep 1 still not imported.
-    client.post(reverse("ea:importeren", args=[school.pk]))
+    importeer(client, school)
     run2 = ImportRun.objects.filter(state="staged").get()
     page = client.get(reverse("ea:import_samenvatting", args=[school.pk, run2.pk])).content.decode()
     assert re.findall(r"<td>(\d+)</td><td>(\d+)</td><td>\d+</td>", page) == [("0", "0")] * 3
@@ -143,7 +149,7 @@ def test_full_wizard_with_manual_link_not_imported_group_and_email(
 
 def test_abort_changes_nothing(client: Client, beheerder: Any, school: Any, koppeling: LasKoppeling) -> None:
     client.force_login(beheerder)
-    client.post(reverse("ea:importeren", args=[school.pk]))
+    importeer(client, school)
     run = ImportRun.objects.get()
     response = client.post(
         reverse("ea:import_samenvatting", args=[school.pk, run.pk]), {"actie": "afbreken"}, follow=True
@@ -158,7 +164,7 @@ def test_getrapt_las_is_fetched_in_steps(
 ) -> None:
     LasType.objects.filter(pk=koppeling.las_type_id).update(getrapt=True)
     client.force_login(beheerder)
-    client.post(reverse("ea:importeren", args=[school.pk]))
+    importeer(client, school)
     assert fake_las.calls[0] == "HaalStructuur" and "HaalLeerlingen" in fake_las.calls
     run = ImportRun.objects.get()
     assert run.leerlingen.count() == 3 and run.leerkrachten.count() == 2 and run.groepen.count() == 2
@@ -170,9 +176,10 @@ def test_wrong_key_is_explained_in_plain_dutch(
     koppeling.autorisatiesleutel = "21QW00-verkeerde-sleutel"
     koppeling.save()
     client.force_login(beheerder)
-    page = client.post(reverse("ea:importeren", args=[school.pk]), follow=True).content.decode()
-    assert "De autorisatiesleutel wordt door het LAS niet geaccepteerd." in page
-    assert "Client.AutorisatieOngeldig" not in page and not ImportRun.objects.exists()
+    page = importeer(client, school).content.decode()
+    assert "De autorisatiesleutel wordt door het LAS niet geaccepteerd." in page and "Opnieuw proberen" in page
+    assert "Client.AutorisatieOngeldig" not in page and ImportRun.objects.get().state == "failed"
+    assert not StagedLeerling.objects.exists() and not StagedGroep.objects.exists()
     # The service desk sees the same on "Test verbinding".
     koppeling.status = LasKoppeling.AANGEVRAAGD
     koppeling.save()
@@ -192,7 +199,7 @@ def test_las_down_is_explained_in_plain_dutch(
         leerlinggegevens_url=f"http://127.0.0.1:{port}/uwlr/leerlinggegevens"
     )
     client.force_login(beheerder)
-    page = client.post(reverse("ea:importeren", args=[school.pk]), follow=True).content.decode()
+    page = importeer(client, school).content.decode()
     assert "Het LAS is niet bereikbaar." in page and "ConnectError" not in page
 
 
