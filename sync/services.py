@@ -42,6 +42,7 @@ from ea.models import (
     Besluit,
     ImportRun,
     LasKoppeling,
+    Leerkracht,
     Leerling,
     School,
     StagedGroep,
@@ -598,6 +599,25 @@ def _beslis(
         return _Uitkomst(
             SyncRun.HELD,
             fout=f"Vastgehouden: {geraakt} van de {actief} leerlingen ({aandeel:.0f}%) zouden wijzigen of "
+            f"gedeactiveerd worden; de grens is {inst.hold_percentage}%.",
+            resultaat=resultaat,
+            import_run=ir,
+        )
+    # Teachers are switched off too when a complete teacher list leaves them out; a LAS that one night sends a
+    # shortened list would otherwise lock a school's teachers out of the application without anyone deciding it.
+    lk_weg = samenvatting["leerkrachten_te_deactiveren"]
+    resultaat["leerkrachten_te_deactiveren"] = lk_weg
+    lk_actief = Leerkracht.objects.filter(school_id=run.school_id, actief=True).exclude(extern_key="").count()
+    lk_aandeel = 100.0 * lk_weg / lk_actief if lk_actief else 0.0
+    if lk_weg and lk_aandeel > inst.hold_percentage:
+        _mail(
+            ir,
+            "vastgehouden",
+            {"leerkrachten": lk_weg, "lk_aandeel": round(lk_aandeel), "drempel": inst.hold_percentage},
+        )
+        return _Uitkomst(
+            SyncRun.HELD,
+            fout=f"Vastgehouden: {lk_weg} van de {lk_actief} leerkrachten uit het LAS ({lk_aandeel:.0f}%) zouden "
             f"gedeactiveerd worden; de grens is {inst.hold_percentage}%.",
             resultaat=resultaat,
             import_run=ir,

@@ -51,6 +51,10 @@ def leerling_key(i: int, j: int) -> str:
     return f"{brin(i)}-L{j:03d}"
 
 
+def leerkracht_key(i: int, j: int) -> str:
+    return f"{brin(i)}-T{j:02d}"
+
+
 def groep_key(i: int) -> str:
     return f"{brin(i)}-G5"
 
@@ -67,6 +71,8 @@ class SimSchool:
     hernoemd: int = 0  # pupils whose roepnaam changed (link automatically)
     nieuw: int = 0  # pupils the application does not know yet (need a person)
     weg: int = 0  # pupils that left (deactivated)
+    leerkrachten: int = 0  # teachers of the school's group (as `seed(leerkrachten=…)` put them in the application)
+    leerkrachten_weg: int = 0  # of those, teachers that left (deactivated)
     gewijzigd_op: dt.datetime = field(default_factory=lambda: dt.datetime(2025, 9, 1, tzinfo=AMS))
     vertraging: float = 0.0  # seconds the LAS takes to answer a pull
 
@@ -84,10 +90,20 @@ class SimSchool:
                     groep=groep_key(i),
                 )
             )
+        leerkrachten = [
+            model.Leerkracht(
+                key=leerkracht_key(i, j),
+                achternaam=f"Leerkracht{i:04d}x{j:02d}",
+                roepnaam=f"Juf{j}",
+                groepen=[model.LeerkrachtGroep(groep_key(i))],
+            )
+            for j in range(self.leerkrachten_weg, self.leerkrachten)
+        ]
         return model.Leerlinggegevens(
             school=model.School(schooljaar=SCHOOLJAAR, brincode=brin(i)),
             groepen=[model.Groep(key=groep_key(i), naam="Groep 5", jaargroep="5")],
             leerlingen=rijen,
+            leerkrachten=leerkrachten,
         )
 
 
@@ -139,7 +155,8 @@ class SimLas:
     # ------------------------------------------------------------------------------------------------ answers
 
     def _answer(self, school: SimSchool) -> bytes:
-        key = (brin(school.nummer), school.gewijzigd_op, hash((school.hernoemd, school.nieuw, school.weg)))
+        changes = (school.hernoemd, school.nieuw, school.weg, school.leerkrachten, school.leerkrachten_weg)
+        key = (brin(school.nummer), school.gewijzigd_op, hash(changes))
         cached = self._answers.get(key)
         if cached is None:
             cached = lg.build_answer_envelope(model.Operation.HAAL_LEERLINGGEGEVENS, school.data())
@@ -239,6 +256,7 @@ def seed(
     *,
     leerlingen: int = 20,
     resultaten: int = 2,
+    leerkrachten: int = 0,
     beheerders: bool = True,
     start: int = 0,
 ) -> list[int]:
@@ -248,7 +266,7 @@ def seed(
     from django.contrib.auth import get_user_model
     from django.db import transaction
 
-    from ea.models import Applicatie, Groep, LasKoppeling, LasType, Leerling, School, SchoolBeheerder
+    from ea.models import Applicatie, Groep, LasKoppeling, LasType, Leerkracht, Leerling, School, SchoolBeheerder
     from sync.models import Toets, ToetsResultaat
 
     with transaction.atomic():
@@ -311,6 +329,13 @@ def seed(
                     for j in range(leerlingen)
                 ]
             )
+            for j in range(leerkrachten):
+                Leerkracht.objects.create(
+                    school=school,
+                    achternaam=f"Leerkracht{i:04d}x{j:02d}",
+                    roepnaam=f"Juf{j}",
+                    extern_key=leerkracht_key(i, j),
+                ).groepen.add(groep)
             for k in range(resultaten):
                 ToetsResultaat(
                     school=school,

@@ -340,3 +340,32 @@ def test_a_run_planned_before_the_connection_was_renewed_uses_the_new_one(schole
     assert (
         SyncRun.objects.get(pk=run.pk).fout == "Deze school heeft geen actieve koppeling meer; er is niets opgehaald."
     )
+
+
+def test_sync_hold_when_too_many_las_teachers_would_be_deactivated(db: Any, settings: Any) -> None:
+    """A complete teacher list that leaves out more than the hold share of the school's LAS teachers is held, not
+    applied: one shortened list from a LAS must not lock teachers out of the application unnoticed."""
+    from ea.models import Leerkracht
+    from sync.simulatie import SimSchool, leerkracht_key, seed
+
+    settings.BASE_URL = "https://koppelpunt.example"
+    with SimLas(scholen=[SimSchool(0, leerkrachten=5, leerkrachten_weg=2)]) as las:
+        (school_id,) = seed(1, las.base_url, leerkrachten=5)
+        services.plan_nacht(NACHT)
+        services.run_due()
+        run = _run_of(school_id)
+        assert run.state == SyncRun.HELD, run.fout
+        assert "2 van de 5 leerkrachten" in run.fout and "40%" in run.fout
+        assert run.resultaat["leerkrachten_te_deactiveren"] == 2
+        assert Leerkracht.objects.filter(school_id=school_id, actief=True).count() == 5
+        assert "2 leerkrachten (40% van de leerkrachten uit het LAS) staan er niet meer in" in mail.outbox[0].body
+        # One teacher of five leaving (20%, not above the 20% hold) is applied: deactivated, not deleted.
+        las.scholen[brin(0)].leerkrachten_weg = 1
+        services.plan_nacht(NACHT + dt.timedelta(days=1))
+        services.run_due()
+        run = _run_of(school_id)
+        assert run.state == SyncRun.APPLIED, run.fout
+        assert run.resultaat["geschreven"]["leerkrachten_gedeactiveerd"] == 1
+        weg = Leerkracht.objects.get(school_id=school_id, extern_key=leerkracht_key(0, 0))
+        assert not weg.actief and weg.deactivated_at is not None
+        assert Leerkracht.objects.filter(school_id=school_id, actief=True).count() == 4
