@@ -689,7 +689,11 @@ def _verzoek(
 ) -> leerresultaten.LeerresultatenVerzoek:
     afnames: list[leerresultaten.Toetsafname] = []
     toetsen: dict[int, Toets] = {}
+    # A part may hold one pupil's results as separate units (split to find a refused score): one toetsafname each.
+    samen: dict[int, list[ToetsResultaat]] = {}
     for items in leerlingen:
+        samen.setdefault(items[0].leerling_id, []).extend(items)
+    for items in samen.values():
         for r in items:
             toetsen[r.toets_id] = r.toets
         leerling = items[0].leerling
@@ -757,7 +761,8 @@ _PER_LEERLING = (faults.LeerlingOngeldig, faults.ScoreOngeldig)
 @dataclass
 class _Levering:
     afgeleverd: int = 0  # results the LAS accepted in this attempt
-    geweigerd: list[tuple[list[ToetsResultaat], faults.UwlrFault]] = field(default_factory=list)  # per pupil
+    # per refused unit: a pupil's results, or one result when the LAS refused a score (ScoreOngeldig)
+    geweigerd: list[tuple[list[ToetsResultaat], faults.UwlrFault]] = field(default_factory=list)
 
 
 @dataclass
@@ -784,8 +789,9 @@ def _breng(push: ResultPush, token: str, koppeling: LasKoppeling, client: UwlrCl
     batch of several pupils, the batch is halved and both halves are sent, recursively, so the other pupils'
     results get through and only the refused pupils' results stay behind: at most about 2·k·log2(n) requests for
     k refused pupils of n. A right half whose left sibling was accepted must hold the refused pupil, so it is
-    split without being sent. Other faults and transport errors are raised, after what the LAS accepted so far
-    has been marked delivered."""
+    split without being sent. A pupil refused for a score (ScoreOngeldig) has its results split the same way, so
+    only the refused scores stay behind. Other faults and transport errors are raised, after what the LAS accepted
+    so far has been marked delivered."""
     levering = _Levering()
     alle = _per_leerling(push)
     stapel = [_Deel(alle)] if alle else []  # depth first, left half before right half
@@ -799,10 +805,14 @@ def _breng(push: ResultPush, token: str, koppeling: LasKoppeling, client: UwlrCl
         try:
             client.breng_leerresultaten(_verzoek(deel.leerlingen, koppeling))
         except _PER_LEERLING as exc:
-            if len(deel.leerlingen) == 1:
-                levering.geweigerd.append((deel.leerlingen[0], exc))
-            else:
+            if len(deel.leerlingen) > 1:
                 stapel += _halveer(deel)
+            elif isinstance(exc, faults.ScoreOngeldig) and len(deel.leerlingen[0]) > 1:
+                # One pupil, several results, one score refused: split the pupil's results the same way, so a
+                # single out-of-range score does not hold back that pupil's other results.
+                stapel.append(_Deel([[r] for r in deel.leerlingen[0]], fout_bekend=True))
+            else:
+                levering.geweigerd.append((deel.leerlingen[0], exc))
             continue
         levering.afgeleverd += _lever_deel(push, token, deel.leerlingen)
         if deel.rechts is not None:
@@ -825,10 +835,12 @@ def _geweigerd_tekst(push: ResultPush, levering: _Levering) -> str:
         tekst += f"\n… en nog {len(teksten) - 10} meldingen van het LAS."
     # Delivered in this attempt or an earlier one that the LAS or the network broke off.
     if ToetsResultaat.objects.filter(push=push, afgeleverd_op__isnull=False).exists():
-        leerlingen = len(levering.geweigerd)
+        resultaten = sum(len(items) for items, _ in levering.geweigerd)
+        leerlingen = len({items[0].leerling_id for items, _ in levering.geweigerd})
         tekst += (
-            f"\nDe overige resultaten zijn wel afgeleverd; alleen de resultaten van "
-            f"{leerlingen} {'leerling' if leerlingen == 1 else 'leerlingen'} zijn geweigerd."
+            f"\nDe overige resultaten zijn wel afgeleverd; alleen {resultaten} "
+            f"{'resultaat' if resultaten == 1 else 'resultaten'} van {leerlingen} "
+            f"{'leerling' if leerlingen == 1 else 'leerlingen'} {'is' if resultaten == 1 else 'zijn'} geweigerd."
         )
     return tekst
 
@@ -941,9 +953,10 @@ def execute_push(push_id: int, worker: str | None = None) -> str | None:
             fout=_geweigerd_tekst(push, levering),
         )
         log.info(
-            "push %s: the LAS refused the results of %d pupils (%s), %d other results delivered; %s requests",
+            "push %s: the LAS refused %d results of %d pupils (%s), %d other results delivered; %s requests",
             push.pk,
-            len(levering.geweigerd),
+            sum(len(items) for items, _ in levering.geweigerd),
+            len({items[0].leerling_id for items, _ in levering.geweigerd}),
             ", ".join(sorted({exc.code for _, exc in levering.geweigerd})),
             levering.afgeleverd,
             verzoeken,

@@ -142,7 +142,7 @@ def test_one_unknown_pupil_only_its_results_are_rejected_the_others_arrive_once(
     push = ResultPush.objects.get(pk=pk)
     assert push.foutcode == "Client.LeerlingOngeldig"
     assert push.fout.startswith("Leerling ongeldig: Leerling met leerlingid 'L99' is niet bekend")
-    assert "alleen de resultaten van 1 leerling zijn geweigerd" in push.fout
+    assert "alleen 2 resultaten van 1 leerling zijn geweigerd" in push.fout
     assert _in_las() == _verwacht({slecht.pk})  # the seven others' results, each once, at the right pupil
     assert len(_in_las()) == RESULTATEN - 2
     delivered = ToetsResultaat.objects.filter(afgeleverd_op__isnull=False)
@@ -194,10 +194,39 @@ def test_an_unknown_pupil_and_a_score_outside_the_normering_are_both_isolated(pr
     regels = push.fout.splitlines()
     assert regels[0].startswith("Leerling ongeldig: Leerling met leerlingid 'L77'")
     assert regels[1].startswith("Score ongeldig: ") and "150" in regels[1]
-    assert regels[2].endswith("alleen de resultaten van 2 leerlingen zijn geweigerd.")
-    assert _in_las() == _verwacht({onbekend.pk, te_hoog.pk})
-    assert len(_in_las()) == RESULTATEN - 4  # the pupil with one bad score: both results stay with the push
-    assert push.verzoeken == len(proxy.requests) <= _grens(2, LEERLINGEN)
+    assert regels[2].endswith("alleen 3 resultaten van 2 leerlingen zijn geweigerd.")
+    # The pupil with one bad score: its other result arrived; only the score the LAS refused stays with the push.
+    goed = ToetsResultaat.objects.get(leerling=te_hoog, toets__code="RW-M5")
+    assert _in_las() == {**_verwacht({onbekend.pk, te_hoog.pk}), goed.sleutel: te_hoog.extern_key}
+    assert len(_in_las()) == RESULTATEN - 3
+    refused = ToetsResultaat.objects.filter(afgeleverd_op__isnull=True)
+    assert set(refused.values_list("leerling_id", "toets__code")) == {
+        (onbekend.pk, "RW-M5"),
+        (onbekend.pk, "BL-M5"),
+        (te_hoog.pk, "BL-M5"),
+    }
+    # plus, for the pupil's two results, one request each at most
+    assert push.verzoeken == len(proxy.requests) <= _grens(2, LEERLINGEN) + 2
+
+
+def test_one_bad_score_of_a_pupil_holds_back_only_that_score(proxy: FlakyProxy) -> None:
+    te_hoog = _leerling(3)
+    ToetsResultaat.objects.filter(leerling=te_hoog, toets__code="RW-M5").update(score=101)
+    [pk] = services.plan_pushes(enqueue=False)
+
+    assert services.execute_push(pk) == ResultPush.REJECTED
+
+    push = ResultPush.objects.get(pk=pk)
+    assert push.foutcode == "Client.ScoreOngeldig"
+    assert push.fout.startswith("Score ongeldig: ") and "101" in push.fout
+    assert push.fout.endswith("alleen 1 resultaat van 1 leerling is geweigerd.")
+    [refused] = ToetsResultaat.objects.filter(afgeleverd_op__isnull=True)
+    assert (refused.leerling_id, refused.toets.code, refused.score) == (te_hoog.pk, "RW-M5", 101)
+    assert len(_in_las()) == RESULTATEN - 1
+    assert refused.sleutel not in _in_las()
+    # whole refused; [0-3] refused; [0, 1] accepted → [2, 3] split unsent; [2] accepted; [3] refused → its two
+    # results split unsent; RW refused; BL accepted; [4-7] accepted
+    assert push.verzoeken == len(proxy.requests) == 8
 
 
 def test_a_server_fault_halfway_keeps_what_arrived_and_retries_the_rest(proxy: FlakyProxy) -> None:
