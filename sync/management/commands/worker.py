@@ -15,7 +15,7 @@ from huey.consumer_options import ConsumerConfig
 
 
 class Command(BaseCommand):
-    help = "Run a background worker (nightly sync, results to the LAS)."
+    help = "Run a background worker (nightly sync, results to the LAS, the import wizard's fetches)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--no-scheduler", action="store_true", help="do not plan the nightly sync here")
