@@ -245,6 +245,23 @@ def _fetch_and_stage(run: ImportRun, token: str) -> None:
         importer.stage(run.school, data, koppeling=koppeling, user=run.created_by, run=run)
 
 
+# A fetch nobody claimed this long after the click most likely lost its queue message (a worker died holding it,
+# or the queue was restarted): the admin is watching a waiting page, so it is sent again well before the lease.
+REQUEUE_SECONDS = 60
+
+
+def requeue_waiting(now: dt.datetime | None = None, *, alle: bool = False) -> int:
+    """Send the ids of fetches that still wait for a worker to the queue again (the sync scheduler's minute tick;
+    with `alle`, a worker starting: every waiting one). A duplicate message costs one failed claim."""
+    qs = ImportRun.objects.filter(state=ImportRun.OPHALEN, worker="")
+    if not alle:
+        qs = qs.filter(created_at__lt=(now or timezone.now()) - dt.timedelta(seconds=REQUEUE_SECONDS))
+    ids = list(qs.order_by("pk").values_list("pk", flat=True)[:1000])
+    for pk in ids:
+        _send(pk)
+    return len(ids)
+
+
 def run_due(worker: str | None = None, limit: int = 100) -> int:
     """Do every fetch that waits for a worker now, in this process (the demo's worker thread). Returns how many."""
     done = 0

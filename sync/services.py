@@ -37,6 +37,7 @@ from django.utils import timezone, translation
 
 from ea import importer
 from ea import koppelen as ea_koppelen
+from ea import tasks as ea_tasks
 from ea.importer.reconcile import SUGGESTIE
 from ea.models import (
     Besluit,
@@ -353,7 +354,7 @@ def tick(now: dt.datetime | None = None) -> dict[str, int]:
             gepland = len(plan_nacht(datum))
             SyncNacht.objects.filter(pk=nacht.pk).update(voltooid=True)
     teruggenomen = reclaim_stale(now)
-    opnieuw = requeue_due(now)
+    opnieuw = requeue_due(now) + ea_tasks.requeue_waiting(now)  # the import wizard's fetches too
     return {"gepland": gepland, "teruggenomen": teruggenomen, "opnieuw": opnieuw}
 
 

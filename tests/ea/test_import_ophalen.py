@@ -293,3 +293,38 @@ def test_a_slow_las_keeps_the_fetch_alive_with_heartbeats(
         worker.join(30)
     assert uitkomst == ["staged"] and fake_las.calls[0] == "HaalStructuur"
     assert client.get(url).url.endswith("/groepen/")
+
+
+@pytest.mark.django_db
+def test_a_lost_message_is_sent_again_by_the_scheduler_tick(
+    admin: Client,
+    school: Any,
+    koppeling: LasKoppeling,
+    fake_las: Any,
+    opgehaald: list[int],
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The queue lost the fetch's message (a worker died holding it): the sync scheduler's minute sends it again a
+    minute after the click, long before the lease would let the admin start over; a worker starting sends every
+    waiting one."""
+    from sync import services
+
+    sync_jobs: list[tuple[str, int, float | None]] = []  # the tick may plan tonight's sync of this school
+    monkeypatch.setattr(services, "dispatch", lambda kind, pk, delay: sync_jobs.append((kind, pk, delay)))
+    with django_capture_on_commit_callbacks(execute=True):
+        klik(admin, school)
+    run = ImportRun.objects.get()
+    assert opgehaald == [run.pk]
+    opgehaald.clear()  # lost
+    now = timezone.now()
+    services.tick(now)
+    assert opgehaald == []  # too early: its message may still be on its way
+    services.tick(now + dt.timedelta(seconds=tasks.REQUEUE_SECONDS + 1))
+    assert opgehaald == [run.pk]
+    assert tasks.requeue_waiting(alle=True) == 1 and opgehaald == [run.pk, run.pk]
+    # Duplicates cost one failed claim each; the fetch is done once, and a staged run is never sent again.
+    assert tasks.execute(run.pk) == "staged" and tasks.execute(run.pk) is None
+    assert fake_las.calls == ["HaalLeerlinggegevens"]
+    services.tick(now + dt.timedelta(seconds=tasks.REQUEUE_SECONDS + 61))
+    assert opgehaald == [run.pk, run.pk]

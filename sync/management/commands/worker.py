@@ -27,6 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from huey.contrib.djhuey import HUEY
 
+        from ea import tasks as ea_tasks
         from sync import services
 
         if options["workers"] < 1:
@@ -36,6 +37,7 @@ class Command(BaseCommand):
         # Work left behind by a worker that died is taken back (after its lease) and sent to the queue again.
         services.reclaim_stale()
         services.requeue_due(alle=True)
+        ea_tasks.requeue_waiting(alle=True)
         config = ConsumerConfig(
             workers=options["workers"],
             worker_type="thread",
