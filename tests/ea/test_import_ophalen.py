@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.db import connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -277,7 +278,14 @@ def test_a_slow_las_keeps_the_fetch_alive_with_heartbeats(
     url = klik(client, school).url
     run = ImportRun.objects.get()
     uitkomst: list[str | None] = []
-    worker = threading.Thread(target=lambda: uitkomst.append(tasks.execute(run.pk)))
+
+    def werk() -> None:
+        try:
+            uitkomst.append(tasks.execute(run.pk))
+        finally:
+            connections.close_all()  # this thread's own connection (left open, PostgreSQL warns when it is freed)
+
+    worker = threading.Thread(target=werk)
     worker.start()
     try:
         deadline = time.monotonic() + 30
