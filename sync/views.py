@@ -129,6 +129,14 @@ def overzicht(request: HttpRequest) -> HttpResponse:
     volgorde = {SyncRun.FAILED: 0, SyncRun.PLANNED: 1, SyncRun.HELD: 2, SyncRun.NEEDS_PERSON: 3}
     syncs.sort(key=lambda r: (volgorde.get(r.state, 9), r.school.naam))
     pushes.sort(key=lambda p: (p.state != ResultPush.REJECTED, p.school.naam))
+    # A push the LAS refused in part (some pupils or scores): how many of its results are still with it.
+    open_per_push = dict(
+        ToetsResultaat.objects.filter(push__in=pushes, afgeleverd_op__isnull=True)
+        .values_list("push_id")
+        .annotate(n=Count("id"))
+    )
+    for p in pushes:
+        p.niet_afgeleverd = open_per_push.get(p.pk, 0)  # type: ignore[attr-defined]
     totaal = SyncRun.objects.filter(school__applicatie_id=app).values("school_id").distinct().count()
     return render(request, "sync/overzicht.html", {"syncs": syncs, "pushes": pushes, "totaal": totaal})
 

@@ -14,11 +14,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
+from django.test import Client
 from django.utils import timezone
 
 from ea import importer
 from ea.forms import huidig_schooljaar
-from ea.models import Applicatie, LasKoppeling, LasType, Leerling, SchoolBeheerder
+from ea.models import Applicatie, Klantenservice, LasKoppeling, LasType, Leerling, SchoolBeheerder
 from ea.models import School as EaSchool
 from sync import services
 from sync.models import ResultPush, SyncRun, Toets, ToetsResultaat
@@ -153,6 +155,13 @@ def test_one_unknown_pupil_only_its_results_are_rejected_the_others_arrive_once(
     # unsent; [4, 5] refused; [4] refused; [5] accepted; [6, 7] accepted.
     assert push.verzoeken == len(proxy.requests) == 6 <= _grens(1, LEERLINGEN)
     assert proxy.forwarded == 6
+
+    # The service desk's overview: the push, with how many of its results the LAS refused.
+    desk = Client()
+    desk.force_login(User.objects.create_user("ks", password="x-123456789"))
+    Klantenservice.objects.create(user=User.objects.get(username="ks"), applicatie=push.school.applicatie)
+    html = desk.get("/applicatie/synchronisatie/klantenservice/").content.decode()
+    assert f"2 van {RESULTATEN} niet afgeleverd" in html and "Client.LeerlingOngeldig" in html
 
     # The next night: nothing new, nothing sent; the refused results stay with the service desk.
     assert services.plan_pushes(enqueue=False) == []
