@@ -29,6 +29,7 @@ from ea.models import (
     Leerkracht,
     Leerling,
     LinkRule,
+    School,
     StagedGroep,
     StagedLeerkracht,
     StagedLeerling,
@@ -122,19 +123,39 @@ def _drop_staged(run: ImportRun) -> None:
         model.objects.filter(run=run).delete()
 
 
+class _Verouderd(Exception):
+    """The staged import was overtaken by another one applied since (see `apply`)."""
+
+
 def apply(run: ImportRun, user: Any = None) -> dict[str, int]:
     """GEGEVENS IMPORTEREN. Returns the counts written; raises ImportFout (plain Dutch) and then changed nothing."""
     try:
         with transaction.atomic():
+            # One import of a school at a time (a second admin, or the nightly sync): the school's row is the lock.
+            School.objects.select_for_update().filter(pk=run.school_id).first()
             locked = ImportRun.objects.select_for_update().get(pk=run.pk)
             if locked.state != ImportRun.STAGED:
                 raise ImportFout(_("This import has already been finished or aborted; start a new import."))
+            if ImportRun.objects.filter(
+                school_id=locked.school_id, state=ImportRun.APPLIED, finished_at__gt=locked.created_at
+            ).exists():
+                # Another import was applied after this one was compared with the application's data: its "new"
+                # records may exist by now and would be added twice.
+                raise _Verouderd
             resultaat = _apply(locked, user)
             locked.state, locked.finished_at, locked.resultaat = ImportRun.APPLIED, timezone.now(), resultaat
             locked.save(update_fields=["state", "finished_at", "resultaat"])
             _drop_staged(locked)
     except ImportFout:
         raise
+    except _Verouderd:
+        afbreken(run)
+        raise ImportFout(
+            _(
+                "Another import for this school was carried out after this one was prepared, so its data are out "
+                "of date. Nothing has been changed; start a new import."
+            )
+        ) from None
     except Exception as exc:
         log.exception("import %s failed", run.pk)
         with transaction.atomic():

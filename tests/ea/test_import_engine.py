@@ -331,3 +331,27 @@ def test_manual_link_takes_over_a_target_from_an_automatic_link(school: Any) -> 
     importer.zet_besluit(run, "leerling", l2.pk, "auto")
     l1.refresh_from_db()
     assert (l1.besluit, l1.target_id) == ("bestaand", piet.pk)
+
+
+def test_an_import_overtaken_by_another_applied_import_changes_nothing(school: Any, monkeypatch: Any) -> None:
+    """Two imports of the same new pupils prepared at the same moment (two admins, or an admin and the nightly
+    sync: neither saw the other's run, so neither aborted it): the second to apply would add the pupils twice, so
+    it is refused in Dutch, changes nothing, and is aborted."""
+    from ea.importer import staging
+
+    first = importer.stage(school, basis())
+    with monkeypatch.context() as m:
+        m.setattr(staging, "afbreken", lambda run: None)  # the race: the first run was not there yet when looked at
+        second = importer.stage(school, basis())
+    assert ImportRun.objects.filter(school=school, state=ImportRun.STAGED).count() == 2
+    assert importer.samenvatting(second)["leerlingen"]["nieuw"] == 3
+    importer.apply(first)
+    before = snapshot(school)
+    with pytest.raises(importer.ImportFout, match="al een andere import voor deze school uitgevoerd"):
+        importer.apply(second)
+    assert snapshot(school) == before
+    assert Leerling.objects.filter(school=school).count() == 3
+    assert ImportRun.objects.get(pk=second.pk).state == ImportRun.ABORTED
+    # A new import prepared after it is applied as usual (and is a no-op).
+    third = importer.stage(school, basis())
+    assert not any(importer.apply(third).values())
