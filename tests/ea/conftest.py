@@ -8,10 +8,27 @@ from django.test import Client
 from django.urls import reverse
 
 from ea import lastypes, tasks
-from ea.models import Applicatie, Klantenservice, School, SchoolBeheerder
+from ea.models import Applicatie, Klantenservice, LasKoppeling, LasType, School, SchoolBeheerder
 from uwlr import model
 
 SCHOOLJAAR = "2025-2026"
+
+
+def goedgekeurde_koppeling(school: School, fake_las: Any, *, getrapt: bool = False) -> LasKoppeling:
+    """The school's approved connection to the test LAS (tests/ea/fake_las.py), with its key."""
+    las_type = LasType.objects.create(naam="Test-LAS", leerlinggegevens_url=fake_las.url, getrapt=getrapt)
+    k = LasKoppeling(
+        school=school,
+        las_type=las_type,
+        brincode="21QW",
+        schooljaar=SCHOOLJAAR,
+        klantcode="REKENWERELD",
+        klantnaam="Rekenwereld B.V.",
+        status=LasKoppeling.GOEDGEKEURD,
+    )
+    k.autorisatiesleutel = fake_las.sleutel
+    k.save()
+    return k
 
 
 def eckid(n: int) -> str:

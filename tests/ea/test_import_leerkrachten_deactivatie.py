@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from ea import importer
 from ea.importer import bulk as bulk_module
-from ea.models import ImportRun, LasKoppeling, LasType, Leerkracht, Leerling, StagedLeerkracht
-from tests.ea.conftest import gegevens, importeer, leerling
+from ea.models import ImportRun, Leerkracht, Leerling, StagedLeerkracht
+from tests.ea.conftest import gegevens, goedgekeurde_koppeling, importeer, leerling
 from uwlr import model
 
 pytestmark = pytest.mark.django_db
@@ -189,18 +189,7 @@ def test_summary_screen_shows_teachers_next_to_pupils(
     Leerling.objects.create(school=school, achternaam="Weg", roepnaam="Wim", extern_key="L8", groep_id=None)
     fake_las.data = school_data(anna())
     fake_las.data.leerlingen.pop()  # Noor left too
-    las_type = LasType.objects.create(naam="Test-LAS", leerlinggegevens_url=fake_las.url, getrapt=True)
-    k = LasKoppeling(
-        school=school,
-        las_type=las_type,
-        brincode="21QW",
-        schooljaar="2025-2026",
-        klantcode="REKENWERELD",
-        klantnaam="Rekenwereld B.V.",
-        status=LasKoppeling.GOEDGEKEURD,
-    )
-    k.autorisatiesleutel = fake_las.sleutel
-    k.save()
+    goedgekeurde_koppeling(school, fake_las, getrapt=True)
     client.force_login(beheerder)
     importeer(client, school)
     assert fake_las.calls[0] == "HaalStructuur" and "HaalLeerkrachten" in fake_las.calls

@@ -19,7 +19,7 @@ from huey.contrib.djhuey import HUEY
 
 from ea import koppelen, tasks
 from ea.models import ImportRun, LasKoppeling, LasType, StagedGroep, StagedLeerling
-from tests.ea.conftest import eckid, gegevens, leerling
+from tests.ea.conftest import eckid, gegevens, goedgekeurde_koppeling, leerling
 from tests.ea.test_wizard_views import school_data
 from uwlr import model
 from uwlr.transport import HttpxTransport, TransportResponse
@@ -31,19 +31,7 @@ VERVERSEN = '<meta http-equiv="refresh" content="2">'
 @pytest.fixture
 def koppeling(school: Any, beheerder: Any, fake_las: Any) -> LasKoppeling:
     fake_las.data = school_data()
-    las_type = LasType.objects.create(naam="Test-LAS", leerlinggegevens_url=fake_las.url, getrapt=False)
-    k = LasKoppeling(
-        school=school,
-        las_type=las_type,
-        brincode="21QW",
-        schooljaar="2025-2026",
-        klantcode="REKENWERELD",
-        klantnaam="Rekenwereld B.V.",
-        status=LasKoppeling.GOEDGEKEURD,
-    )
-    k.autorisatiesleutel = fake_las.sleutel
-    k.save()
-    return k
+    return goedgekeurde_koppeling(school, fake_las)
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from ea import importer
-from ea.models import Groep, ImportRun, LasKoppeling, LasType, Leerkracht, Leerling, StagedGroep, StagedLeerling
-from tests.ea.conftest import gegevens, importeer, leerling
+from ea.models import Groep, ImportRun, Leerkracht, Leerling, StagedGroep, StagedLeerling
+from tests.ea.conftest import gegevens, goedgekeurde_koppeling, importeer, leerling
 from uwlr import model
 
 pytestmark = pytest.mark.django_db
@@ -170,18 +170,7 @@ def _refuse(*args: Any, **kwargs: Any) -> None:
 def test_pages_show_the_membership(client: Client, beheerder: Any, school: Any, fake_las: Any) -> None:
     """From a real (getrapt) LAS through the wizard to the pupil and group pages, in Dutch."""
     fake_las.data = school_data()
-    las_type = LasType.objects.create(naam="Test-LAS", leerlinggegevens_url=fake_las.url, getrapt=True)
-    k = LasKoppeling(
-        school=school,
-        las_type=las_type,
-        brincode="21QW",
-        schooljaar="2025-2026",
-        klantcode="REKENWERELD",
-        klantnaam="Rekenwereld B.V.",
-        status=LasKoppeling.GOEDGEKEURD,
-    )
-    k.autorisatiesleutel = fake_las.sleutel
-    k.save()
+    goedgekeurde_koppeling(school, fake_las, getrapt=True)
     client.force_login(beheerder)
     importeer(client, school)
     run = ImportRun.objects.get(state=ImportRun.STAGED)

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from ea import koppelen, tasks
 from ea.models import Groep, ImportRun, LasKoppeling, LasType, Leerkracht, Leerling, StagedGroep, StagedLeerling
-from tests.ea.conftest import eckid, gegevens, importeer, leerling
+from tests.ea.conftest import eckid, gegevens, goedgekeurde_koppeling, importeer, leerling
 from uwlr import model
 
 pytestmark = pytest.mark.django_db
@@ -48,19 +48,7 @@ def school_data() -> model.Leerlinggegevens:
 @pytest.fixture
 def koppeling(school: Any, beheerder: Any, fake_las: Any) -> LasKoppeling:
     fake_las.data = school_data()
-    las_type = LasType.objects.create(naam="Test-LAS", leerlinggegevens_url=fake_las.url, getrapt=False)
-    k = LasKoppeling(
-        school=school,
-        las_type=las_type,
-        brincode="21QW",
-        schooljaar="2025-2026",
-        klantcode="REKENWERELD",
-        klantnaam="Rekenwereld B.V.",
-        status=LasKoppeling.GOEDGEKEURD,
-    )
-    k.autorisatiesleutel = fake_las.sleutel
-    k.save()
-    return k
+    return goedgekeurde_koppeling(school, fake_las)
 
 
 def test_full_wizard_with_manual_link_not_imported_group_and_email(
