@@ -10,11 +10,9 @@ import pytest
 
 from ea import tasks
 from ea.forms import huidig_schooljaar
-from ea.models import Applicatie, ImportRun, LasKoppeling, LasType, Leerling
-from ea.models import School as EaSchool
-from ea.models import SchoolBeheerder as EaBeheerder
+from ea.models import ImportRun, Leerling
 from tests.browser.conftest import login
-from tests.ea.own_las import SLEUTEL, las_data, seed_own_las
+from tests.ea.own_las import SLEUTEL, las_data, rekenwereld_koppeling, seed_own_las
 
 PASSWORD = "Koppel-test-2026!"
 
@@ -32,21 +30,8 @@ def test_wrong_key_is_explained_then_fixed(
 ) -> None:
     settings.BASE_URL = live_server.url
     seed_own_las(las_data(huidig_schooljaar()))
-    app = Applicatie.objects.create(naam="Rekenwereld", klantcode="REKENWERELD", klantnaam="Rekenwereld")
-    school = EaSchool.objects.create(applicatie=app, naam="OBS De Vlinderboom", brincode="21QW")
     user = django_user_model.objects.create_user("joost", password=PASSWORD, email="joost@vlinderboom.example")
-    EaBeheerder.objects.create(user=user, school=school)
-    k = LasKoppeling(
-        school=school,
-        las_type=LasType.objects.get(naam="Koppelpunt (eigen LAS)"),
-        brincode="21QW",
-        schooljaar=huidig_schooljaar(),
-        klantcode=app.klantcode,
-        klantnaam=app.klantnaam,
-        status=LasKoppeling.GOEDGEKEURD,
-    )
-    k.autorisatiesleutel = "21QW00-een-verkeerde-sleutel"
-    k.save()
+    rekenwereld_koppeling(user, sleutel="21QW00-een-verkeerde-sleutel")
 
     login(page, "joost", PASSWORD)
     page.get_by_role("link", name="Gegevens importeren").first.click()

@@ -139,3 +139,28 @@ def seed_own_las(data: model.Leerlinggegevens) -> Any:
         startdatum=dt.date.today() - dt.timedelta(days=1),
         code=SLEUTEL,
     )
+
+
+def rekenwereld_koppeling(beheerder: Any = None, *, sleutel: str = SLEUTEL) -> Any:
+    """Rekenwereld's approved connection for OBS De Vlinderboom to our own school side (LAS type "Koppelpunt (eigen
+    LAS)", this school year), with `sleutel` as its key; `beheerder` (a user) becomes the school's admin."""
+    from ea.forms import huidig_schooljaar
+    from ea.models import Applicatie, LasKoppeling, LasType, SchoolBeheerder
+    from ea.models import School as EaSchool
+
+    app = Applicatie.objects.create(naam="Rekenwereld", klantcode="REKENWERELD", klantnaam="Rekenwereld")
+    school = EaSchool.objects.create(applicatie=app, naam="OBS De Vlinderboom", brincode="21QW")
+    if beheerder is not None:
+        SchoolBeheerder.objects.create(user=beheerder, school=school)
+    k = LasKoppeling(
+        school=school,
+        las_type=LasType.objects.get(naam="Koppelpunt (eigen LAS)"),
+        brincode="21QW",
+        schooljaar=huidig_schooljaar(),
+        klantcode=app.klantcode,
+        klantnaam=app.klantnaam,
+        status=LasKoppeling.GOEDGEKEURD,
+    )
+    k.autorisatiesleutel = sleutel
+    k.save()
+    return k

@@ -11,9 +11,8 @@ from django.utils import translation
 
 from ea import importer, koppelen
 from ea.forms import huidig_schooljaar
-from ea.models import Applicatie, Groep, LasKoppeling, LasType, Leerkracht, Leerling
-from ea.models import School as EaSchool
-from tests.ea.own_las import SLEUTEL, las_data, own_las_endpoint, seed_own_las
+from ea.models import Groep, LasKoppeling, LasType, Leerkracht, Leerling
+from tests.ea.own_las import SLEUTEL, las_data, own_las_endpoint, rekenwereld_koppeling, seed_own_las
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -25,19 +24,7 @@ pytestmark = [
 def koppeling(live_server: Any, settings: Any) -> LasKoppeling:
     settings.BASE_URL = live_server.url
     seed_own_las(las_data(huidig_schooljaar()))
-    app = Applicatie.objects.create(naam="Rekenwereld", klantcode="REKENWERELD", klantnaam="Rekenwereld")
-    school = EaSchool.objects.create(applicatie=app, naam="OBS De Vlinderboom", brincode="21QW")
-    k = LasKoppeling(
-        school=school,
-        las_type=LasType.objects.get(naam="Koppelpunt (eigen LAS)"),
-        brincode="21QW",
-        schooljaar=huidig_schooljaar(),
-        klantcode=app.klantcode,
-        klantnaam=app.klantnaam,
-        status=LasKoppeling.GOEDGEKEURD,
-    )
-    k.autorisatiesleutel = SLEUTEL
-    k.save()
+    k: LasKoppeling = rekenwereld_koppeling()
     return k
 
 

@@ -18,11 +18,10 @@ from django.utils import timezone
 
 from ea import importer
 from ea.forms import huidig_schooljaar
-from ea.models import Applicatie, LasKoppeling, LasType, Leerling, SchoolBeheerder
-from ea.models import School as EaSchool
+from ea.models import LasKoppeling, Leerling
 from sync import services
 from sync.models import ResultPush, SyncRun, Toets, ToetsResultaat
-from tests.ea.own_las import SLEUTEL, las_data, own_las_endpoint, seed_own_las
+from tests.ea.own_las import las_data, own_las_endpoint, rekenwereld_koppeling, seed_own_las
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -87,21 +86,9 @@ def koppeling(live_server: Any, settings: Any, django_user_model: Any) -> Iterat
     settings.BASE_URL = live_server.url
     settings.KOPPELPUNT_RETRY_BASE_SECONDS = 60
     seed_own_las(las_data(huidig_schooljaar()))
-    app = Applicatie.objects.create(naam="Rekenwereld", klantcode="REKENWERELD", klantnaam="Rekenwereld")
-    school = EaSchool.objects.create(applicatie=app, naam="OBS De Vlinderboom", brincode="21QW")
     user = django_user_model.objects.create_user("bea", email="bea@vlinderboom.example", password="x-123456789")
-    SchoolBeheerder.objects.create(user=user, school=school)
-    k = LasKoppeling(
-        school=school,
-        las_type=LasType.objects.get(naam="Koppelpunt (eigen LAS)"),
-        brincode="21QW",
-        schooljaar=huidig_schooljaar(),
-        klantcode=app.klantcode,
-        klantnaam=app.klantnaam,
-        status=LasKoppeling.GOEDGEKEURD,
-    )
-    k.autorisatiesleutel = SLEUTEL
-    k.save()
+    k = rekenwereld_koppeling(user)
+    school, app = k.school, k.school.applicatie
     # The first nightly sync stages everything (all new) for the admin, who imports it.
     [run_id] = services.plan_handmatig()
     assert services.execute_run(run_id) == SyncRun.NEEDS_PERSON

@@ -20,11 +20,10 @@ from django.utils import timezone
 
 from ea import importer
 from ea.forms import huidig_schooljaar
-from ea.models import Applicatie, Klantenservice, LasKoppeling, LasType, Leerling, SchoolBeheerder
-from ea.models import School as EaSchool
+from ea.models import Klantenservice, LasKoppeling, Leerling
 from sync import services
 from sync.models import ResultPush, SyncRun, Toets, ToetsResultaat
-from tests.ea.own_las import SLEUTEL, las_data, own_las_endpoint, seed_own_las
+from tests.ea.own_las import SLEUTEL, las_data, own_las_endpoint, rekenwereld_koppeling, seed_own_las
 from tests.sync.test_own_las import FlakyProxy
 from uwlr import model
 
@@ -60,21 +59,9 @@ def proxy(live_server: Any, settings: Any, django_user_model: Any) -> Iterator[F
     settings.BASE_URL = live_server.url
     settings.KOPPELPUNT_RETRY_BASE_SECONDS = 60
     seed_own_las(_school_met_acht_leerlingen())
-    app = Applicatie.objects.create(naam="Rekenwereld", klantcode="REKENWERELD", klantnaam="Rekenwereld")
-    school = EaSchool.objects.create(applicatie=app, naam="OBS De Vlinderboom", brincode="21QW")
     user = django_user_model.objects.create_user("bea", email="bea@vlinderboom.example", password="x-123456789")
-    SchoolBeheerder.objects.create(user=user, school=school)
-    k = LasKoppeling(
-        school=school,
-        las_type=LasType.objects.get(naam="Koppelpunt (eigen LAS)"),
-        brincode="21QW",
-        schooljaar=huidig_schooljaar(),
-        klantcode=app.klantcode,
-        klantnaam=app.klantnaam,
-        status=LasKoppeling.GOEDGEKEURD,
-    )
-    k.autorisatiesleutel = SLEUTEL
-    k.save()
+    k = rekenwereld_koppeling(user)
+    school, app = k.school, k.school.applicatie
     [run_id] = services.plan_handmatig()
     assert services.execute_run(run_id) == SyncRun.NEEDS_PERSON
     ir = SyncRun.objects.get(pk=run_id).import_run
