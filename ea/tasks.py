@@ -31,6 +31,7 @@ from huey.contrib.djhuey import db_task
 from ea import importer, klantenservice
 from ea import koppelen as las
 from ea.models import ImportRun, LasKoppeling, School
+from koppelpunt.hartslag import Hartslag
 
 log = logging.getLogger(__name__)
 
@@ -159,38 +160,6 @@ def start(school: School, koppeling: LasKoppeling, user: object = None) -> Impor
 # The worker side
 
 
-class _Hartslag:
-    """Keeps the claim's heartbeat fresh from a side thread while the LAS answers, so that only a fetch whose worker
-    really stopped looks dead, however many calls a getrapt pull of a big school from a slow LAS makes."""
-
-    def __init__(self, pk: int, token: str) -> None:
-        self.pk, self.token = pk, token
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name=f"ea-hartslag-{pk}", daemon=True)
-
-    def _run(self) -> None:
-        try:
-            while not self.stop.wait(HEARTBEAT_SECONDS):
-                try:
-                    beat = ImportRun.objects.filter(pk=self.pk, state=ImportRun.OPHALEN, worker=self.token).update(
-                        heartbeat_at=timezone.now()
-                    )
-                    if not beat:
-                        return
-                except Exception:  # a missed beat is harmless unless they all fail; the lease decides
-                    log.warning("heartbeat of import fetch %s failed", self.pk, exc_info=True)
-        finally:
-            connections.close_all()  # this thread's own connection
-
-    def __enter__(self) -> _Hartslag:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join()
-
-
 def claim(run_id: int, worker: str | None = None) -> str | None:
     """Take fetch `run_id` if it waits for a worker: the claim token, or None when another worker has it or it
     has finished (a duplicate or late message)."""
@@ -211,7 +180,11 @@ def execute(run_id: int, worker: str | None = None) -> str | None:
     run = ImportRun.objects.select_related("school", "created_by").get(pk=run_id)
     with translation.override(run.taal or settings.LANGUAGE_CODE):
         try:
-            with _Hartslag(run.pk, token):
+            beat = ImportRun.objects.filter(pk=run.pk, state=ImportRun.OPHALEN, worker=token)
+            # So that only a fetch whose worker really stopped looks dead, however long the LAS takes.
+            with Hartslag(
+                lambda: beat.update(heartbeat_at=timezone.now()) == 1, HEARTBEAT_SECONDS, f"heartbeat of fetch {run.pk}"
+            ):
                 _fetch_and_stage(run, token)
         except ClaimVerloren:
             log.warning("import fetch %s: claim lost, the data are discarded", run_id)

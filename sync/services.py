@@ -29,7 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mass_mail
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -50,6 +50,7 @@ from ea.models import (
     StagedLeerkracht,
     StagedLeerling,
 )
+from koppelpunt.hartslag import Hartslag
 from sync import conf
 from sync.models import ResultPush, SyncInstelling, SyncNacht, SyncRun, Toets, ToetsResultaat, claim_token
 from uwlr import faults, leerresultaten, model, soap
@@ -242,34 +243,12 @@ def heartbeat(model_cls: type[SyncRun] | type[ResultPush], pk: int, token: str, 
         raise ClaimVerloren(f"{model_cls.__name__} {pk}")
 
 
-class _Hartslag:
-    """Keeps a claim's heartbeat fresh from a side thread while the job works (a getrapt pull of a big school from
-    a slow LAS may take longer than the lease), so only a worker that really stopped loses its claim."""
-
-    def __init__(self, model_cls: type[SyncRun] | type[ResultPush], pk: int, token: str) -> None:
-        self.model_cls, self.pk, self.token = model_cls, pk, token
-        self.interval = max(1.0, conf.get("KOPPELPUNT_SYNC_LEASE_SECONDS") / 4)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name=f"heartbeat-{pk}", daemon=True)
-
-    def _run(self) -> None:
-        try:
-            while not self.stop.wait(self.interval):
-                try:
-                    if not _fenced(self.model_cls, self.pk, self.token, heartbeat_at=timezone.now()):
-                        return
-                except Exception:  # a missed beat is harmless unless they all fail; the lease decides
-                    log.warning("heartbeat of %s %s failed", self.model_cls.__name__, self.pk, exc_info=True)
-        finally:
-            connections.close_all()  # this thread's own connection
-
-    def __enter__(self) -> _Hartslag:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join()
+def _hartslag(model_cls: type[SyncRun] | type[ResultPush], pk: int, token: str) -> Hartslag:
+    return Hartslag(
+        lambda: _fenced(model_cls, pk, token, heartbeat_at=timezone.now()),
+        max(1.0, conf.get("KOPPELPUNT_SYNC_LEASE_SECONDS") / 4),
+        f"heartbeat of {model_cls.__name__} {pk}",
+    )
 
 
 def reclaim_stale(now: dt.datetime | None = None) -> int:
@@ -449,7 +428,7 @@ def execute_run(run_id: int, worker: str | None = None) -> str | None:
     run = SyncRun.objects.select_related("koppeling__las_type", "school").get(pk=run_id)
     try:
         heartbeat(SyncRun, run.pk, token, state=SyncRun.RUNNING)
-        with _Hartslag(SyncRun, run.pk, token):
+        with _hartslag(SyncRun, run.pk, token):
             uitkomst = _sync(run, token)
     except ClaimVerloren:
         log.warning("sync %s: claim lost, work discarded", run_id)
@@ -887,7 +866,7 @@ def execute_push(push_id: int, worker: str | None = None) -> str | None:
         heartbeat(ResultPush, push.pk, token, state=ResultPush.SENDING)
         client = _client(koppeling)
         try:
-            with _Hartslag(ResultPush, push.pk, token):
+            with _hartslag(ResultPush, push.pk, token):
                 levering = _breng(push, token, koppeling, client)
         finally:
             _close(client)
