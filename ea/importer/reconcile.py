@@ -220,7 +220,10 @@ def reconcile(
     groep_by_key = {g.key: g for g in groepen}
     for t in leerkrachten:
         t.wijzigt = t.besluit == Besluit.BESTAAND and _teacher_changes(
-            t, t_index.records[t.target_id], memberships[t.target_id] & run_group_ids, groepen_doel(t, groep_by_key)
+            t,
+            t_index.records[t.target_id],
+            memberships[t.target_id] & run_group_ids,
+            groepen_doel(t.groep_keys, groep_by_key),
         )
     samengesteld = {g.key: g for g in groepen if g.soort == Groep.SAMENGESTELD}
     run_sg_ids = {t for k, t in group_target.items() if t and k in samengesteld}
@@ -235,16 +238,17 @@ def reconcile(
             continue
         target: int = p.target_id  # type: ignore[assignment]
         p.wijzigt = _pupil_changes(p, p_index.records[target], group_target) or _lidmaatschap_verandert(
-            lid_van[target], samengestelde_doel(p.samengestelde_keys, samengesteld)
+            lid_van[target], groepen_doel(p.samengestelde_keys, samengesteld)
         )
 
 
-def samengestelde_doel(keys: str, samengesteld: dict[str, GroepRow]) -> tuple[set[int], bool]:
-    """(ids of existing samengestelde groepen, whether a new one is involved) a pupil will belong to."""
+def groepen_doel(keys: str, by_key: dict[str, GroepRow]) -> tuple[set[int], bool]:
+    """(ids of existing groups, whether a new group is involved) that a record listing these group keys (one per
+    line: a teacher's groups, a pupil's samengestelde groepen) will be linked to by this run."""
     ids: set[int] = set()
     nieuw = False
     for key in filter(None, keys.split("\n")):
-        g = samengesteld.get(key)
+        g = by_key.get(key)
         if g is None or g.besluit == Besluit.NIET:
             continue
         if g.besluit == Besluit.BESTAAND:
@@ -257,21 +261,6 @@ def samengestelde_doel(keys: str, samengesteld: dict[str, GroepRow]) -> tuple[se
 def _lidmaatschap_verandert(current: set[int], doel: tuple[set[int], bool]) -> bool:
     ids, nieuw = doel
     return nieuw or current != ids
-
-
-def groepen_doel(t: LeerkrachtRow, by_key: dict[str, GroepRow]) -> tuple[set[int], bool]:
-    """(ids of existing groups, whether a new group is involved) a teacher will be linked to by this run."""
-    ids: set[int] = set()
-    nieuw = False
-    for key in filter(None, t.groep_keys.split("\n")):
-        g = by_key.get(key)
-        if g is None or g.besluit == Besluit.NIET:
-            continue
-        if g.besluit == Besluit.BESTAAND:
-            ids.add(g.target_id)  # type: ignore[arg-type]
-        else:
-            nieuw = True
-    return ids, nieuw
 
 
 def _group_changes(g: GroepRow, rec: dict[str, Any], run: ImportRun) -> bool:
