@@ -73,8 +73,17 @@ def test_raw_http_garbage_never_kills_the_server(live_target: tuple[str, Target]
             for i in range(0, len(target.lg_request), 50):
                 yield target.lg_request[i:i + 50]
 
-        response = http.post(base + LG_URL, content=chunks(), headers={"Content-Type": "text/xml"})
-        verdict(response.status_code, response.headers.get("content-type", ""), response.content)
+        # Django's test server cannot read a chunked body: it answers the empty request with a fault and may close
+        # while chunks still arrive, or read the leftover chunks as a next request on the same connection. So the
+        # upload goes over a connection of its own, and a reset is accepted: what matters is that the server lives
+        # on (checked below). gunicorn in production reads chunked bodies.
+        with httpx.Client(timeout=TIMEOUT) as chunked:
+            try:
+                response = chunked.post(base + LG_URL, content=chunks(), headers={"Content-Type": "text/xml"})
+            except httpx.RemoteProtocolError:
+                pass
+            else:
+                verdict(response.status_code, response.headers.get("content-type", ""), response.content)
         response = http.post(base + LG_URL, content=target.lg_request,
                              headers={"Content-Type": "text/xml", "SOAPAction": "x" * 6000})
         verdict(response.status_code, response.headers.get("content-type", ""), response.content)
