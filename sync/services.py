@@ -589,7 +589,8 @@ def _beslis(
     resultaat["leerkrachten_te_deactiveren"] = lk_weg
     lk_actief = Leerkracht.objects.filter(school_id=run.school_id, actief=True).exclude(extern_key="").count()
     lk_aandeel = 100.0 * lk_weg / lk_actief if lk_actief else 0.0
-    if lk_weg and lk_aandeel > inst.hold_percentage:
+    # One teacher leaving is everyday business, also at a small school where one is already a large share.
+    if lk_weg > 1 and lk_aandeel > inst.hold_percentage:
         _mail(
             ir,
             "vastgehouden",

@@ -369,3 +369,20 @@ def test_sync_hold_when_too_many_las_teachers_would_be_deactivated(db: Any, sett
         weg = Leerkracht.objects.get(school_id=school_id, extern_key=leerkracht_key(0, 0))
         assert not weg.actief and weg.deactivated_at is not None
         assert Leerkracht.objects.filter(school_id=school_id, actief=True).count() == 4
+
+
+def test_one_teacher_leaving_a_small_school_is_not_held(db: Any, settings: Any) -> None:
+    """One of three LAS teachers is 33%, above the hold share, but one teacher leaving is everyday business."""
+    from ea.models import Leerkracht
+    from sync.simulatie import SimSchool, seed
+
+    settings.BASE_URL = "https://koppelpunt.example"
+    with SimLas(scholen=[SimSchool(0, leerkrachten=3, leerkrachten_weg=1)]) as las:
+        (school_id,) = seed(1, las.base_url, leerkrachten=3)
+        services.plan_nacht(NACHT)
+        services.run_due()
+        run = _run_of(school_id)
+        assert run.state == SyncRun.APPLIED, run.fout
+        assert run.resultaat["geschreven"]["leerkrachten_gedeactiveerd"] == 1
+        assert Leerkracht.objects.filter(school_id=school_id, actief=True).count() == 2
+        assert not mail.outbox
