@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import secrets
-import socket
 import threading
 from collections.abc import Callable
 
@@ -31,7 +28,7 @@ from huey.contrib.djhuey import db_task
 from ea import importer, klantenservice
 from ea import koppelen as las
 from ea.models import ImportRun, LasKoppeling, School
-from koppelpunt.hartslag import Hartslag
+from koppelpunt.jobs import Hartslag, claim_token
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +40,6 @@ HEARTBEAT_SECONDS = 30.0
 
 class ClaimVerloren(Exception):
     """The fetch was given up while this worker still worked on it: its result must not be written."""
-
-
-def _claim_token(worker: str | None = None) -> str:
-    worker = worker or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
-    return f"{worker}/{secrets.token_hex(4)}"[:120]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -163,7 +155,7 @@ def start(school: School, koppeling: LasKoppeling, user: object = None) -> Impor
 def claim(run_id: int, worker: str | None = None) -> str | None:
     """Take fetch `run_id` if it waits for a worker: the claim token, or None when another worker has it or it
     has finished (a duplicate or late message)."""
-    token = _claim_token(worker)
+    token = claim_token(worker)
     now = timezone.now()
     taken = ImportRun.objects.filter(pk=run_id, state=ImportRun.OPHALEN, worker="").update(
         worker=token, claimed_at=now, heartbeat_at=now

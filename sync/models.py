@@ -63,11 +63,6 @@ class SyncNacht(models.Model):
     voltooid = models.BooleanField(default=False)
 
 
-def claim_token(worker: str) -> str:
-    """A fresh token per claim: the fence that stops a worker that lost its claim from writing an end state."""
-    return f"{worker}/{secrets.token_hex(4)}"[:120]
-
-
 class SyncRun(models.Model):
     PLANNED, CLAIMED, RUNNING = "planned", "claimed", "running"
     APPLIED, HELD, NEEDS_PERSON, FAILED = "applied", "held", "needs_person", "failed"

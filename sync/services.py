@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import socket
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -50,22 +48,15 @@ from ea.models import (
     StagedLeerkracht,
     StagedLeerling,
 )
-from koppelpunt.hartslag import Hartslag
+from koppelpunt.jobs import Hartslag, claim_token, worker_naam
 from sync import conf
-from sync.models import ResultPush, SyncInstelling, SyncNacht, SyncRun, Toets, ToetsResultaat, claim_token
+from sync.models import ResultPush, SyncInstelling, SyncNacht, SyncRun, Toets, ToetsResultaat
 from uwlr import faults, leerresultaten, model, soap
 from uwlr.client import SchoolId, UwlrClient, school_mismatch
 from uwlr.transport import HttpxTransport, Transport
 from uwlr.validation import OngeldigAntwoord
 
 log = logging.getLogger(__name__)
-
-_WORKER = f"{socket.gethostname()}:{os.getpid()}"
-
-
-def worker_naam() -> str:
-    return f"{_WORKER}:{threading.get_ident() % 100000}"
-
 
 class ClaimVerloren(Exception):
     """This worker's claim was taken back (its lease ran out): its work must not be written."""
@@ -728,8 +719,13 @@ def _uwlr_toets(toets: Toets) -> leerresultaten.Toets:
     )
 
 
+def _foutcode(exc: faults.UwlrFault) -> str:
+    """The code the LAS sent (also when it is not one of the standard's)."""
+    return str(getattr(exc, "raw_code", exc.code))
+
+
 def _fout_tekst(exc: faults.UwlrFault) -> str:
-    code = getattr(exc, "raw_code", exc.code)
+    code = _foutcode(exc)
     faultstring = getattr(exc, "raw_faultstring", exc.faultstring)
     return f"{faultstring}: {exc.detail}" if exc.detail else f"{faultstring} ({code})"
 
@@ -744,6 +740,12 @@ class _Levering:
     afgeleverd: int = 0  # results the LAS accepted in this attempt
     # per refused unit: a pupil's results, or one result when the LAS refused a score (ScoreOngeldig)
     geweigerd: list[tuple[list[ToetsResultaat], faults.UwlrFault]] = field(default_factory=list)
+
+    def geweigerde_resultaten(self) -> int:
+        return sum(len(items) for items, _ in self.geweigerd)
+
+    def geweigerde_leerlingen(self) -> int:
+        return len({items[0].leerling_id for items, _ in self.geweigerd})
 
 
 @dataclass
@@ -816,14 +818,26 @@ def _geweigerd_tekst(push: ResultPush, levering: _Levering) -> str:
         tekst += f"\n… en nog {len(teksten) - 10} meldingen van het LAS."
     # Delivered in this attempt or an earlier one that the LAS or the network broke off.
     if ToetsResultaat.objects.filter(push=push, afgeleverd_op__isnull=False).exists():
-        resultaten = sum(len(items) for items, _ in levering.geweigerd)
-        leerlingen = len({items[0].leerling_id for items, _ in levering.geweigerd})
+        resultaten, leerlingen = levering.geweigerde_resultaten(), levering.geweigerde_leerlingen()
         tekst += (
             f"\nDe overige resultaten zijn wel afgeleverd; alleen {resultaten} "
             f"{'resultaat' if resultaten == 1 else 'resultaten'} van {leerlingen} "
             f"{'leerling' if leerlingen == 1 else 'leerlingen'} {'is' if resultaten == 1 else 'zijn'} geweigerd."
         )
     return tekst
+
+
+def _weiger(push: ResultPush, token: str, exc: faults.UwlrFault, fout: str) -> bool:
+    """End the push as rejected by the LAS (for the service desk), under the claim; False when the claim was lost."""
+    return _fenced(
+        ResultPush,
+        push.pk,
+        token,
+        state=ResultPush.REJECTED,
+        finished_at=timezone.now(),
+        foutcode=_foutcode(exc)[:64],
+        fout=fout,
+    )
 
 
 def execute_push(push_id: int, worker: str | None = None) -> str | None:
@@ -876,15 +890,7 @@ def execute_push(push_id: int, worker: str | None = None) -> str | None:
     except (faults.UwlrFault, faults.TransportError) as exc:
         if not _is_tijdelijk(exc):
             assert isinstance(exc, faults.UwlrFault)
-            ok = _fenced(
-                ResultPush,
-                push.pk,
-                token,
-                state=ResultPush.REJECTED,
-                finished_at=now(),
-                foutcode=getattr(exc, "raw_code", exc.code)[:64],
-                fout=_fout_tekst(exc),
-            )
+            ok = _weiger(push, token, exc, _fout_tekst(exc))
             log.info("push %s rejected by the LAS: %s", push.pk, exc.code)
             return ResultPush.REJECTED if ok else None
         fresh = ResultPush.objects.get(pk=push.pk)
@@ -921,26 +927,16 @@ def execute_push(push_id: int, worker: str | None = None) -> str | None:
             fout="Er ging iets mis bij het samenstellen van de resultaten (interne fout).",
         )
         return ResultPush.FAILED if ok else None
-    verzoeken = ResultPush.objects.filter(pk=push.pk).values_list("verzoeken", flat=True).first()
     if levering.geweigerd:
-        eerste = levering.geweigerd[0][1]
-        ok = _fenced(
-            ResultPush,
-            push.pk,
-            token,
-            state=ResultPush.REJECTED,
-            finished_at=now(),
-            foutcode=getattr(eerste, "raw_code", eerste.code)[:64],
-            fout=_geweigerd_tekst(push, levering),
-        )
+        ok = _weiger(push, token, levering.geweigerd[0][1], _geweigerd_tekst(push, levering))
         log.info(
             "push %s: the LAS refused %d results of %d pupils (%s), %d other results delivered; %s requests",
             push.pk,
-            sum(len(items) for items, _ in levering.geweigerd),
-            len({items[0].leerling_id for items, _ in levering.geweigerd}),
+            levering.geweigerde_resultaten(),
+            levering.geweigerde_leerlingen(),
             ", ".join(sorted({exc.code for _, exc in levering.geweigerd})),
             levering.afgeleverd,
-            verzoeken,
+            ResultPush.objects.filter(pk=push.pk).values_list("verzoeken", flat=True).first(),
         )
         return ResultPush.REJECTED if ok else None
     # Every part was marked delivered under the claim as it was accepted.

@@ -1,19 +1,34 @@
-"""The heartbeat of a claimed background job (a nightly sync, a results push, an import fetch).
+"""What claimed background jobs (a nightly sync, a results push, an import fetch) share: the claim token and the
+heartbeat.
 
-A job's row holds its claim and a `heartbeat_at`; another worker may take the job over once the heartbeat is older
-than the lease. A LAS call may take longer than that (a getrapt pull of a big school from a slow LAS makes many), so
-the beat comes from a side thread while the job works: only a worker that really stopped loses its claim.
+A job's row holds its claim (a token, written with a conditional UPDATE) and a `heartbeat_at`; another worker may
+take the job over once the heartbeat is older than the lease. A LAS call may take longer than that (a getrapt pull
+of a big school from a slow LAS makes many), so the beat comes from a side thread while the job works: only a
+worker that really stopped loses its claim.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 import threading
 from collections.abc import Callable
 
 from django.db import connections
 
 log = logging.getLogger(__name__)
+
+
+def worker_naam() -> str:
+    """This worker thread's name in claims and logs: host, process and thread."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
+
+
+def claim_token(worker: str | None = None) -> str:
+    """A fresh token per claim: the fence that stops a worker that lost its claim from writing an end state."""
+    return f"{worker or worker_naam()}/{secrets.token_hex(4)}"[:120]
 
 
 class Hartslag:
