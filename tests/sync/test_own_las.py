@@ -81,20 +81,26 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def koppeling(live_server: Any, settings: Any, django_user_model: Any) -> Iterator[LasKoppeling]:
-    settings.BASE_URL = live_server.url
-    settings.KOPPELPUNT_RETRY_BASE_SECONDS = 60
-    seed_own_las(las_data(huidig_schooljaar()))
-    user = django_user_model.objects.create_user("bea", email="bea@vlinderboom.example", password="x-123456789")
-    k = rekenwereld_koppeling(user)
-    school, app = k.school, k.school.applicatie
-    # The first nightly sync stages everything (all new) for the admin, who imports it.
+def eerste_sync(user_model: Any) -> LasKoppeling:
+    """Rekenwereld connected to our own LAS (admin "bea"); the first nightly sync stages everything (all new) for
+    the admin, who imports it."""
+    user = user_model.objects.create_user("bea", email="bea@vlinderboom.example", password="x-123456789")
+    k: LasKoppeling = rekenwereld_koppeling(user)
     [run_id] = services.plan_handmatig()
     assert services.execute_run(run_id) == SyncRun.NEEDS_PERSON
     ir = SyncRun.objects.get(pk=run_id).import_run
     importer.zet_email(ir, ir.leerkrachten.get(key="T2").pk, "k.mulder@school.example")
     importer.apply(ir)
+    return k
+
+
+@pytest.fixture
+def koppeling(live_server: Any, settings: Any, django_user_model: Any) -> Iterator[LasKoppeling]:
+    settings.BASE_URL = live_server.url
+    settings.KOPPELPUNT_RETRY_BASE_SECONDS = 60
+    seed_own_las(las_data(huidig_schooljaar()))
+    k = eerste_sync(django_user_model)
+    school, app = k.school, k.school.applicatie
     toets = Toets.objects.create(
         applicatie=app,
         code="RW-M5",

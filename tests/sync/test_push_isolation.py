@@ -18,13 +18,12 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from ea import importer
 from ea.forms import huidig_schooljaar
 from ea.models import Klantenservice, LasKoppeling, Leerling
 from sync import services
-from sync.models import ResultPush, SyncRun, Toets, ToetsResultaat
-from tests.ea.own_las import SLEUTEL, las_data, own_las_endpoint, rekenwereld_koppeling, seed_own_las
-from tests.sync.test_own_las import FlakyProxy
+from sync.models import ResultPush, Toets, ToetsResultaat
+from tests.ea.own_las import SLEUTEL, las_data, own_las_endpoint, seed_own_las
+from tests.sync.test_own_las import FlakyProxy, eerste_sync
 from uwlr import model
 
 pytestmark = [
@@ -59,14 +58,8 @@ def proxy(live_server: Any, settings: Any, django_user_model: Any) -> Iterator[F
     settings.BASE_URL = live_server.url
     settings.KOPPELPUNT_RETRY_BASE_SECONDS = 60
     seed_own_las(_school_met_acht_leerlingen())
-    user = django_user_model.objects.create_user("bea", email="bea@vlinderboom.example", password="x-123456789")
-    k = rekenwereld_koppeling(user)
+    k = eerste_sync(django_user_model)
     school, app = k.school, k.school.applicatie
-    [run_id] = services.plan_handmatig()
-    assert services.execute_run(run_id) == SyncRun.NEEDS_PERSON
-    ir = SyncRun.objects.get(pk=run_id).import_run
-    importer.zet_email(ir, ir.leerkrachten.get(key="T2").pk, "k.mulder@school.example")
-    importer.apply(ir)
     normering = [
         {"term": "C", "van": 0, "tot": 49},
         {"term": "B", "van": 50, "tot": 79},
