@@ -23,6 +23,7 @@ from typing import Any
 
 from lxml import etree
 
+from uwlr import leerlinggegevens as lg
 from uwlr import soap
 from uwlr.leerlinggegevens import build_answer, parse_response
 from uwlr.model import Groep, Leerling, Leerlinggegevens, Operation, SamengesteldeGroep, School
@@ -182,6 +183,16 @@ def walk_floor(message: bytes) -> int:
     return touched
 
 
+def pure_python_parse(message: bytes) -> object:
+    """`parse_response` with the compiled fast path for pupils switched off (as UWLR_PURE_PYTHON=1 does)."""
+    plan = lg._LEERLING_PLAN
+    lg._LEERLING_PLAN = None  # type: ignore[misc]
+    try:
+        return parse_response(message, Operation.HAAL_LEERLINGGEGEVENS)
+    finally:
+        lg._LEERLING_PLAN = plan  # type: ignore[misc]
+
+
 def best_of_each(fns: list[Callable[[], Any]], repeat: int) -> list[float]:
     """Best time of each function, measured round-robin so that load from other processes hits all alike."""
     best = [float("inf")] * len(fns)
@@ -244,6 +255,7 @@ def run(argv: list[str]) -> int:
     rows = []
     floors: list[float] = []
     dict_walks: list[float] = []
+    pure_parses: list[float] = []
     for n in sizes:
         data = school_of(n)
         message = soap.envelope(build_answer(Operation.HAAL_LEERLINGGEGEVENS, data))
@@ -253,9 +265,10 @@ def run(argv: list[str]) -> int:
             [partial(build_answer, Operation.HAAL_LEERLINGGEGEVENS, data), partial(lxml_build, data)], args.repeat
         )
         assert len(lxml_parse(message)["leerlingen"]) == n
-        ours_parse, bare_parse, floor, lxml_dicts = best_of_each(
+        ours_parse, pure_parse, bare_parse, floor, lxml_dicts = best_of_each(
             [
                 partial(parse_response, message, Operation.HAAL_LEERLINGGEGEVENS),
+                partial(pure_python_parse, message),
                 partial(etree.fromstring, message),
                 partial(walk_floor, message),
                 partial(lxml_parse, message),
@@ -264,11 +277,16 @@ def run(argv: list[str]) -> int:
         )
         floors.append(floor)
         dict_walks.append(lxml_dicts)
+        pure_parses.append(pure_parse)
         zeep_t = zeep_parse_time(message, 2 if n > 5000 else args.repeat) if n <= args.zeep_max else None
         rows.append((n, len(message), ours_build, lxml_build_t, ours_parse, bare_parse, zeep_t))
         del data, check, message
 
     print()
+    print(
+        "compiled fast path for pupils (uwlr._speedups): "
+        + ("ON" if lg.speedups_enabled() else "OFF — not built or UWLR_PURE_PYTHON=1; 'parse ms' is pure Python")
+    )
     print("build: our build_answer (with its pre-send validation) vs lxml elements + tostring of the same body")
     print("parse: our parse_response (hardened parse + walk into dataclasses + checks) vs bare etree.fromstring;")
     print("zeep: etree parse + process_reply via the official WSDL (strict=False), best of --repeat (of 2 above 5,000)")
@@ -316,6 +334,12 @@ def run(argv: list[str]) -> int:
     print(
         f"(floor at {n:,} pupils — bare parse + touching every pupil's tags, texts and attributes, nothing built: "
         f"{floors[-1] / lp:.2f}× a bare parse)"
+    )
+    pp = pure_parses[-1]
+    print(
+        f"(pure Python, the compiled path off, at {n:,} pupils: parse {pp * 1000:.0f} ms = {pp / lp:.2f}× a bare "
+        f"fromstring, {pp / ld:.2f}× the plain lxml parse into dicts"
+        + (f", {z / pp:.1f}× faster than zeep)" if z is not None else ")")
     )
     if z is not None:
         # What the zeep target asks of any parser built on lxml's Python API: the plain code above (no checks,

@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gc
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final
@@ -82,6 +83,11 @@ from uwlr.validation import (
     valid_schooljaar,
 )
 from uwlr.xml import DEFAULT_MAX_BYTES
+
+try:
+    from uwlr import _speedups
+except ImportError:  # not built (no C compiler at install): pure Python, same results
+    _speedups = None  # type: ignore[assignment]
 
 __all__ = [
     "Operation",
@@ -1166,8 +1172,55 @@ def _parse_answer(body: etree._Element, operation: Operation | None, xsdversie: 
     return data
 
 
+def _compiled_plan(cls: type, specs: dict[str, _Spec], item: str) -> Any:
+    """The compiled fast path for one record type (`uwlr._speedups`), or None to parse in pure Python only.
+
+    Off when the extension was not built (no C compiler), when it was compiled against another lxml than the one
+    running, or when UWLR_PURE_PYTHON=1 is set (to compare, or to rule it out when hunting a problem).
+    """
+    if _speedups is None or os.environ.get("UWLR_PURE_PYTHON") == "1":
+        return None
+    if etree.__version__ != _speedups.LXML_VERSION:
+        return None
+    kinds = {
+        "STR": _STR, "ENUM": _ENUM, "DATE": _DATE, "DATETIME": _DATETIME, "INT_ENUM": _INT_ENUM,
+        "PATTERN": _PATTERN, "REF": _REF, "REFS": _REFS, "SKIP": _SKIP, "TEXT": _TEXT,
+    }
+    if kinds != _speedups.KINDS:  # pragma: no cover - the module and this file are built from one tree
+        return None
+    parser_fields = [(tag[len(_q("")) :], order, slot, kind, arg) for tag, (order, slot, kind, arg) in specs.items()]
+    required = [i for i, _ in _RecordParser(cls, specs, "").required]
+    return _speedups.Plan(
+        _NS,
+        item,
+        "samengestelde_groep",
+        parser_fields,
+        _defaults(cls),
+        _list_slots(cls),
+        required,
+        cls,
+        _fromisoformat,
+        parse_datetime,
+        [_ACHTERNAAM, _VOORVOEGSEL, _VOORNAMEN, _VOORLETTERS, _ROEPNAAM],
+    )
+
+
+# Pupils are the bulk of every answer (tens of thousands in a large one): they go through the compiled walk
+# first, and through the pure-Python parser whenever that walk declines (which is also where errors are worded).
+_LEERLING_PLAN: Final = _compiled_plan(Leerling, _LEERLING_SPECS, "leerling")
+
+
+def speedups_enabled() -> bool:
+    """Whether pupils are read by the compiled fast path in this process."""
+    return _LEERLING_PLAN is not None
+
+
 def _parse_list(el: etree._Element, item_tag: str, parser: _RecordParser) -> list[Any]:
-    items = parser.parse_all(el, item_tag)
+    items = None
+    if parser is _LEERLING_PARSER and _LEERLING_PLAN is not None:
+        items = _LEERLING_PLAN.parse_all(el)
+    if items is None:
+        items = parser.parse_all(el, item_tag)
     if not items:
         raise OngeldigAntwoord(f"'{_local(el.tag)}' moet minstens één '{_local(item_tag)}' bevatten")
     return items
