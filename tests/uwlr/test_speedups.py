@@ -27,12 +27,16 @@ from uwlr import leerlinggegevens as lg
 from uwlr.model import Leerlinggegevens, Operation
 from uwlr.namespaces import LEERLINGGEGEVENS, XSI
 from uwlr.validation import OngeldigAntwoord
+from uwlr.xml import parse_xml
 
 NS = f"{{{LEERLINGGEGEVENS}}}"
 PLAN = lg._LEERLING_PLAN
 needs_plan = pytest.mark.skipif(PLAN is None, reason="uwlr._speedups is not built here (pure Python only)")
 # Comments and PIs survive this parser, unlike the hardened one: parse_answer also takes trees made elsewhere.
-KEEPING_PARSER = etree.XMLParser(remove_comments=False, remove_pis=False, strip_cdata=False)
+# Otherwise the hardened parser's options (no entity resolution, no network, no DTD).
+KEEPING_PARSER = etree.XMLParser(
+    remove_comments=False, remove_pis=False, strip_cdata=False, resolve_entities=False, no_network=True, load_dtd=False
+)
 
 
 def test_the_compiled_path_is_built_where_ci_requires_it() -> None:
@@ -56,7 +60,8 @@ def test_uwlr_pure_python_turns_it_off() -> None:
 
 
 def _container(body: bytes, parser: etree.XMLParser | None = None) -> etree._Element:
-    found = etree.fromstring(body, parser).find(f".//{NS}leerlingen")
+    root = parse_xml(body) if parser is None else etree.fromstring(body, parser)
+    found = root.find(f".//{NS}leerlingen")
     assert found is not None
     return found
 
@@ -244,3 +249,16 @@ def test_a_refused_pupil_is_reported_by_the_reference_with_its_key() -> None:
     pupil.find(f"{NS}geboortedatum").text = "2015-02-30"  # type: ignore[union-attr]
     with pytest.raises(OngeldigAntwoord, match=rf"leerling '{pupil.get('key')}': 'geboortedatum' is geen geldige"):
         lg.parse_answer(root)
+
+
+@needs_plan
+def test_it_reads_character_and_predefined_entity_references_like_the_reference() -> None:
+    # Other LASes write references our builder never does; the hardened parser resolves these into the text.
+    assert PLAN is not None
+    body = BASE.replace(b'key="L00000"', b'key="L&#48;0000&amp;"', 1)
+    body = body.replace(b"<lg:roepnaam>", b"<lg:roepnaam>&#233;&#x20AC;&lt;&gt;&quot;", 1)
+    container = _container(body)
+    compiled = PLAN.parse_all(container)
+    assert compiled is not None and compiled == _pure(container)
+    assert compiled[0].key == "L00000&" and compiled[0].roepnaam is not None
+    assert compiled[0].roepnaam.startswith('é€<>"')
