@@ -6,7 +6,8 @@ import N"; the admin watches a page that refreshes itself. Like the sync's jobs 
 has to be fetched is decided by its row: a worker takes it with a conditional UPDATE (`worker` empty → its claim
 token), keeps `heartbeat_at` fresh while the LAS answers, and writes the outcome (the staged import, or `failed`
 with the user's Dutch message) only while it still holds the claim. So a message delivered twice or late does
-nothing, and a fetch whose worker died (no sign of life for `LEASE_SECONDS`) can be given up and started again.
+nothing, and a fetch whose worker died (no heartbeat for `DEAD_AFTER_SECONDS`, or never claimed for `LEASE_SECONDS`)
+can be given up and started again.
 
 The same code runs in `koppelpunt worker` (huey; this module is found by its autodiscovery of `tasks`), in the
 demo's worker thread (`run_due`), and in tests (`execute`, or huey in immediate mode).
@@ -32,10 +33,13 @@ from koppelpunt.jobs import Hartslag, claim_token
 
 log = logging.getLogger(__name__)
 
-# A fetch without a sign of life for this long is dead (its worker was killed, or its message never arrived).
-# Well above one LAS call (`koppelen.TIMEOUT`); a live worker beats every HEARTBEAT_SECONDS however long it takes.
+# A fetch no worker has claimed for this long is dead (its message never arrived, or no worker runs). Long: in a
+# busy night the queue may hold it behind the sync's jobs, and its message is sent again meanwhile (REQUEUE_SECONDS).
 LEASE_SECONDS = 5 * las.TIMEOUT
+# A claimed fetch beats every HEARTBEAT_SECONDS from a side thread, however long the LAS or the staging takes; four
+# missed beats mean its worker is gone, and the admin can start again after two minutes instead of ten.
 HEARTBEAT_SECONDS = 30.0
+DEAD_AFTER_SECONDS = 4 * HEARTBEAT_SECONDS
 
 
 class ClaimVerloren(Exception):
@@ -96,11 +100,13 @@ def lopend(school: School) -> ImportRun | None:
 
 
 def is_vastgelopen(run: ImportRun, now: dt.datetime | None = None) -> bool:
-    """Whether a fetch has shown no sign of life for longer than the lease: its worker died or never got it."""
+    """Whether a fetch has shown no sign of life for too long: its worker died (four missed heartbeats) or no worker
+    ever got it (the lease)."""
     if run.state != ImportRun.OPHALEN:
         return False
-    laatst = run.heartbeat_at or run.created_at
-    return laatst < (now or timezone.now()) - dt.timedelta(seconds=LEASE_SECONDS)
+    if run.heartbeat_at is not None:
+        return run.heartbeat_at < (now or timezone.now()) - dt.timedelta(seconds=DEAD_AFTER_SECONDS)
+    return run.created_at < (now or timezone.now()) - dt.timedelta(seconds=LEASE_SECONDS)
 
 
 def opgeven(run: ImportRun) -> bool:

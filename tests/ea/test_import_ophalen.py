@@ -191,11 +191,15 @@ def test_a_fetch_whose_worker_died_can_be_retried(
     dood = ImportRun.objects.get()
     token = tasks.claim(dood.pk)
     assert token
-    # Still within the lease: the page keeps waiting, a click shows the same fetch.
+    # Three missed heartbeats: still alive as far as anyone can tell; the page keeps waiting, a click shows it.
+    bijna = timezone.now() - dt.timedelta(seconds=tasks.DEAD_AFTER_SECONDS - 5)
+    ImportRun.objects.filter(pk=dood.pk).update(heartbeat_at=bijna)
     assert VERVERSEN in admin.get(dood_url).content.decode()
     assert klik(admin, school).url == dood_url
-    # No sign of life for longer than the lease: the page says so and offers a retry; the retry starts afresh.
-    lang_geleden = timezone.now() - dt.timedelta(seconds=tasks.LEASE_SECONDS + 1)
+    # Four missed heartbeats (two minutes, not the ten of an unclaimed fetch's lease): the page says so and offers
+    # a retry; the retry starts afresh.
+    assert tasks.DEAD_AFTER_SECONDS < tasks.LEASE_SECONDS
+    lang_geleden = timezone.now() - dt.timedelta(seconds=tasks.DEAD_AFTER_SECONDS + 1)
     ImportRun.objects.filter(pk=dood.pk).update(heartbeat_at=lang_geleden)
     page = admin.get(dood_url).content.decode()
     assert "Het ophalen van de gegevens is onverwacht gestopt" in page and "Opnieuw proberen" in page
@@ -218,6 +222,9 @@ def test_a_fetch_whose_worker_died_can_be_retried(
 def test_a_fetch_that_no_worker_took_can_be_retried(admin: Client, school: Any, koppeling: LasKoppeling) -> None:
     """The queue lost the message (or no worker runs): after the lease the admin may start again."""
     url = klik(admin, school).url
+    # Unclaimed, it may be queued behind a night's jobs: the heartbeat rule does not apply to it.
+    ImportRun.objects.update(created_at=timezone.now() - dt.timedelta(seconds=tasks.DEAD_AFTER_SECONDS + 1))
+    assert VERVERSEN in admin.get(url).content.decode()
     ImportRun.objects.update(created_at=timezone.now() - dt.timedelta(seconds=tasks.LEASE_SECONDS + 1))
     assert "Opnieuw proberen" in admin.get(url).content.decode()
     assert klik(admin, school).url != url
