@@ -43,18 +43,35 @@ KINDS = {"STR": K_STR, "ENUM": K_ENUM, "DATE": K_DATE, "DATETIME": K_DATETIME, "
 LXML_VERSION = LXML_VERSION_STRING.decode()
 
 
-cdef inline bint _in_ns(tree.xmlNode* c_node, const char* href):
-    return c_node.ns is not NULL and c_node.ns.href is not NULL and strcmp(<const char*>c_node.ns.href, href) == 0
+cdef inline bint _is_element_in(tree.xmlNode* c_node, const char* href):
+    return (
+        c_node.type == tree.XML_ELEMENT_NODE
+        and c_node.ns is not NULL
+        and c_node.ns.href is not NULL
+        and strcmp(<const char*>c_node.ns.href, href) == 0
+    )
 
 
-cdef inline object _only_text(tree.xmlNode* c_node):
-    """The element's text when its whole content is one non-empty text node, else None (the caller bails)."""
-    cdef tree.xmlNode* c_child = c_node.children
+cdef inline tree.xmlNode* _skip_text(tree.xmlNode* c_node):
+    """`c_node` or the first node after it that is not text: stray text between elements is ignored, as the
+    pure-Python parser (which iterates elements only) ignores it."""
+    while c_node is not NULL and (c_node.type == tree.XML_TEXT_NODE or c_node.type == tree.XML_CDATA_SECTION_NODE):
+        c_node = c_node.next
+    return c_node
+
+
+cdef inline object _single_text(tree.xmlNode* c_child):
+    """The text of a content that is exactly one non-empty text node (starting at `c_child`), else None."""
     if c_child is NULL or c_child.next is not NULL or c_child.type != tree.XML_TEXT_NODE:
         return None
     if c_child.content is NULL or c_child.content[0] == 0:
         return None
     return PyUnicode_DecodeUTF8(<const char*>c_child.content, strlen(<const char*>c_child.content), NULL)
+
+
+cdef inline object _only_text(tree.xmlNode* c_node):
+    """The element's text when its whole content is one non-empty text node, else None (the caller bails)."""
+    return _single_text(c_node.children)
 
 
 cdef inline bint _has_element_child(tree.xmlNode* c_node):
@@ -68,13 +85,9 @@ cdef inline bint _has_element_child(tree.xmlNode* c_node):
 
 
 cdef inline object _attr_text(tree.xmlAttr* c_attr):
-    cdef tree.xmlNode* c_child = c_attr.children
-    if c_child is NULL or c_child.next is not NULL or c_child.type != tree.XML_TEXT_NODE:
-        return None
-    if c_child.content is NULL or c_child.content[0] == 0:
-        return None
-    value = PyUnicode_DecodeUTF8(<const char*>c_child.content, strlen(<const char*>c_child.content), NULL)
-    if PyUnicode_GET_LENGTH(value) > MAX_KEY:
+    """An attribute's value when it is one text of 1-256 characters, else None."""
+    value = _single_text(c_attr.children)
+    if value is None or PyUnicode_GET_LENGTH(value) > MAX_KEY:
         return None
     return value
 
@@ -145,7 +158,7 @@ cdef class Plan:
 
     def parse_all(self, _Element container not None):
         """The records under `container`, or None when the pure-Python parser must decide."""
-        cdef tree.xmlNode* c_item = container._c_node.children
+        cdef tree.xmlNode* c_item = _skip_text(container._c_node.children)
         cdef tree.xmlNode* c_child
         cdef tree.xmlNode* c_ref
         cdef tree.xmlAttr* c_attr
@@ -160,12 +173,7 @@ cdef class Plan:
         cdef list defaults = self.defaults
         cdef object cls = self.cls
         while c_item is not NULL:
-            if c_item.type == tree.XML_TEXT_NODE or c_item.type == tree.XML_CDATA_SECTION_NODE:
-                c_item = c_item.next
-                continue  # stray text between records: ignored, as the pure-Python parser does
-            if c_item.type != tree.XML_ELEMENT_NODE or not _in_ns(c_item, ns):
-                return None
-            if strcmp(<const char*>c_item.name, item) != 0:
+            if not _is_element_in(c_item, ns) or strcmp(<const char*>c_item.name, item) != 0:
                 return None
             values = defaults[:]
             for i in self.list_slots:
@@ -186,12 +194,9 @@ cdef class Plan:
                 c_attr = c_attr.next
             last = 0
             start = 0
-            c_child = c_item.children
+            c_child = _skip_text(c_item.children)
             while c_child is not NULL:
-                if c_child.type == tree.XML_TEXT_NODE or c_child.type == tree.XML_CDATA_SECTION_NODE:
-                    c_child = c_child.next
-                    continue
-                if c_child.type != tree.XML_ELEMENT_NODE or not _in_ns(c_child, ns):
+                if not _is_element_in(c_child, ns):
                     return None
                 # fields come in wire order: search forward from the last match
                 i = start
@@ -240,20 +245,15 @@ cdef class Plan:
                     values[slot] = value
                 elif kind == K_REFS:
                     refs = []
-                    c_ref = c_child.children
+                    c_ref = _skip_text(c_child.children)
                     while c_ref is not NULL:
-                        if c_ref.type == tree.XML_TEXT_NODE or c_ref.type == tree.XML_CDATA_SECTION_NODE:
-                            c_ref = c_ref.next
-                            continue
-                        if c_ref.type != tree.XML_ELEMENT_NODE or not _in_ns(c_ref, ns):
-                            return None
-                        if strcmp(<const char*>c_ref.name, ref_item) != 0:
+                        if not _is_element_in(c_ref, ns) or strcmp(<const char*>c_ref.name, ref_item) != 0:
                             return None
                         value = _only_key(c_ref)
                         if value is None:
                             return None
                         refs.append(value)
-                        c_ref = c_ref.next
+                        c_ref = _skip_text(c_ref.next)
                     if not refs:
                         return None
                     values[slot] = refs
@@ -277,7 +277,7 @@ cdef class Plan:
                             return None
                         values[slot] = text
                 # K_SKIP: supplier extensions, not looked into (as in the pure-Python parser)
-                c_child = c_child.next
+                c_child = _skip_text(c_child.next)
             for i in self.required:
                 if values[i] is None:
                     return None
@@ -289,5 +289,5 @@ cdef class Plan:
             ):
                 return None
             out.append(cls(*values))
-            c_item = c_item.next
+            c_item = _skip_text(c_item.next)
         return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import secrets
 import string
@@ -229,3 +230,20 @@ def schools(draw: st.DrawFn) -> Leerlinggegevens:
             )
         )
     return Leerlinggegevens(school, vestigingen, groepen, samengesteld, leerlingen, leerkrachten)
+
+
+def restructure(draw: st.DrawFn, el: etree._Element, action: str) -> bool:
+    """The structural mutations the mutation tests share: drop `el`, duplicate it, or move it among its siblings.
+    False for any other action (the caller's own)."""
+    parent = el.getparent()
+    assert parent is not None
+    if action == "drop":
+        parent.remove(el)
+    elif action == "duplicate":
+        el.addnext(copy.deepcopy(el))
+    elif action == "move":
+        parent.remove(el)
+        parent.insert(draw(st.integers(0, len(parent))), el)
+    else:
+        return False
+    return True
