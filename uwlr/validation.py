@@ -18,6 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
+from itertools import chain
+from operator import attrgetter
 from typing import Final
 
 from uwlr.faults import UwlrError
@@ -417,6 +419,9 @@ def field_problems(data: Leerlinggegevens, xsdversie: str = "2.2") -> list[str]:
     return problems
 
 
+_KEY: Final = attrgetter("key")
+
+
 def _duplicates(values: Sequence[str | None]) -> list[str]:
     present = [v for v in values if v is not None]
     if len(set(present)) == len(present):  # the usual case, decided in C
@@ -442,7 +447,7 @@ def referential_problems(data: Leerlinggegevens, operation: Operation = Operatio
     keyed: tuple[tuple[str, Sequence[str | None]], ...] = (
         ("vestiging", [v.key for v in data.vestigingen]),
         ("groep", [g.key for g in data.groepen] + [s.key for s in data.samengestelde_groepen]),
-        ("leerling", [ll.key for ll in data.leerlingen]),
+        ("leerling", list(map(_KEY, data.leerlingen))),
         ("leerkracht", [lk.key for lk in data.leerkrachten]),
     )
     for label, values in keyed:
@@ -459,7 +464,36 @@ def referential_problems(data: Leerlinggegevens, operation: Operation = Operatio
     groepen = {g.key for g in data.groepen}
     samengesteld = {s.key for s in data.samengestelde_groepen}
     vestigingen = {v.key for v in data.vestigingen}
-    for ll in data.leerlingen:
+    leerlingen = data.leerlingen
+    # tens of thousands of pupils: the all-clear is decided in C (map, sets); the loop below only names the culprits
+    if not (
+        set(map(_GROEP, leerlingen)) - {None} <= groepen
+        and set(chain.from_iterable(map(_SAMENGESTELDE_GROEPEN, leerlingen))) <= samengesteld
+        and set(map(_VESTIGING, leerlingen)) - {None} <= vestigingen
+    ):
+        _leerling_reference_problems(problems, leerlingen, groepen, samengesteld, vestigingen)
+    for lk in data.leerkrachten:
+        for link in lk.groepen:
+            known = samengesteld if link.samengesteld else groepen
+            if link.key not in known:
+                kind = "samengestelde_groep" if link.samengesteld else "groep"
+                problems.append(f"leerkracht {lk.key!r} verwijst naar onbekende {kind} {link.key!r}")
+    return problems
+
+
+_GROEP: Final = attrgetter("groep")
+_SAMENGESTELDE_GROEPEN: Final = attrgetter("samengestelde_groepen")
+_VESTIGING: Final = attrgetter("vestiging")
+
+
+def _leerling_reference_problems(
+    problems: list[str],
+    leerlingen: Sequence[Leerling],
+    groepen: set[str],
+    samengesteld: set[str],
+    vestigingen: set[str],
+) -> None:
+    for ll in leerlingen:
         who = ll.key if ll.key is not None else ll.eckid
         if ll.groep is not None and ll.groep not in groepen:
             problems.append(f"leerling {who!r} verwijst naar onbekende groep {ll.groep!r}")
@@ -468,13 +502,6 @@ def referential_problems(data: Leerlinggegevens, operation: Operation = Operatio
                 problems.append(f"leerling {who!r} verwijst naar onbekende samengestelde_groep {ref!r}")
         if ll.vestiging is not None and ll.vestiging not in vestigingen:
             problems.append(f"leerling {who!r} verwijst naar onbekende vestiging {ll.vestiging!r}")
-    for lk in data.leerkrachten:
-        for link in lk.groepen:
-            known = samengesteld if link.samengesteld else groepen
-            if link.key not in known:
-                kind = "samengestelde_groep" if link.samengesteld else "groep"
-                problems.append(f"leerkracht {lk.key!r} verwijst naar onbekende {kind} {link.key!r}")
-    return problems
 
 
 def check_antwoord(

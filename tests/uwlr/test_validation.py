@@ -141,6 +141,25 @@ def test_referential_problems_and_check_antwoord() -> None:
     assert referential_problems(data, Operation.HAAL_LEERKRACHTEN) == ["dubbele key 'L00000' bij leerling"]
 
 
+def test_pupils_referring_to_unknown_groups_and_vestigingen_are_named() -> None:
+    data = full_school(6)
+    assert data.groepen and data.samengestelde_groepen and data.vestigingen
+    data.leerlingen[1].groep = "GEEN"
+    data.leerlingen[2].samengestelde_groepen = [data.samengestelde_groepen[0].key, "WEG"]
+    data.leerlingen[3].vestiging = "ELDERS"
+    data.leerlingen[4].groep = data.samengestelde_groepen[0].key  # a stamgroep reference must be a groep
+    assert referential_problems(data) == [
+        f"leerling {data.leerlingen[1].key!r} verwijst naar onbekende groep 'GEEN'",
+        f"leerling {data.leerlingen[2].key!r} verwijst naar onbekende samengestelde_groep 'WEG'",
+        f"leerling {data.leerlingen[3].key!r} verwijst naar onbekende vestiging 'ELDERS'",
+        f"leerling {data.leerlingen[4].key!r} verwijst naar onbekende groep {data.samengestelde_groepen[0].key!r}",
+    ]
+    data.leerlingen[2].key = None  # in 2.3 a pupil may be known by its ECK iD alone: it is named by that
+    assert f"leerling {data.leerlingen[2].eckid!r} verwijst naar onbekende samengestelde_groep 'WEG'" in (
+        referential_problems(data)
+    )
+
+
 def test_key_may_be_missing_only_in_23_with_eckid() -> None:
     data = full_school()
     data.leerlingen[0].key = None
