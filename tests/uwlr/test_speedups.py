@@ -254,3 +254,13 @@ def test_it_reads_character_and_predefined_entity_references_like_the_reference(
     assert compiled is not None and compiled == _pure(container)
     assert compiled[0].key == "L00000&" and compiled[0].roepnaam is not None
     assert compiled[0].roepnaam.startswith('é€<>"')
+
+
+@needs_plan
+def test_an_extension_built_against_another_lxml_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Its view of lxml's structs would be wrong: the pure-Python parser is used instead.
+    assert lg._speedups is not None
+    monkeypatch.setattr(lg._speedups, "LXML_VERSION", "5.0.0")
+    assert lg._compiled_plan(lg.Leerling, lg._LEERLING_SPECS, "leerling") is None
+    monkeypatch.undo()
+    assert lg._compiled_plan(lg.Leerling, lg._LEERLING_SPECS, "leerling") is not None
