@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connections, reset_queries, transaction
@@ -125,7 +126,7 @@ def opgeven(run: ImportRun) -> bool:
     return done == 1
 
 
-def start(school: School, koppeling: LasKoppeling, user: object = None) -> ImportRun:
+def start(school: School, koppeling: LasKoppeling, user: Any = None) -> ImportRun:
     """Start fetching the school from its LAS, unless a fetch for it is already running: then that one is returned.
     A dead fetch is given up and replaced."""
     bezig = lopend(school)

@@ -138,7 +138,9 @@ def verwijder_nummers(request: HttpRequest, school: School) -> HttpResponse:
 
 @klantenservice_view
 def aanvragen(request: HttpRequest) -> HttpResponse:
-    base = LasKoppeling.objects.filter(school__applicatie__klantenservice__user=request.user).select_related(
+    user = request.user
+    assert user.is_authenticated  # klantenservice_view lets only a signed-in service-desk user in
+    base = LasKoppeling.objects.filter(school__applicatie__klantenservice__user=user).select_related(
         "school", "las_type", "requested_by", "decided_by"
     )
     return render(
@@ -252,7 +254,7 @@ def _secties(run: ImportRun, soort: str, q: str) -> dict[str, Any]:
             Q(naam__icontains=q) if soort == LinkRule.GROEP else Q(achternaam__icontains=q) | Q(roepnaam__icontains=q)
         )
         qs = qs.filter(cond)
-    secties = {}
+    secties: dict[str, dict[str, Any]] = {}
     for besluit in (Besluit.NIEUW, Besluit.BESTAAND, Besluit.NIET):
         sqs = qs.filter(besluit=besluit)
         rows = list(sqs[:SECTIE_LIMIET])
@@ -351,7 +353,8 @@ def import_koppel(request: HttpRequest, school: School, run_id: int, tab: str, s
 def import_emails(request: HttpRequest, school: School, run_id: int) -> HttpResponse:
     run = _run(school, run_id)
     fouten = []
-    for name, value in request.POST.items():
+    for name in request.POST:
+        value = request.POST.get(name, "")
         if name.startswith("email-") and name[6:].isdigit():
             try:
                 importer.zet_email(run, int(name[6:]), value)

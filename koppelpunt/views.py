@@ -99,13 +99,14 @@ def login_user_key(username: str) -> str:
 
 
 def _locked_until(keys: list[str]) -> dt.datetime | None:
+    from django.db.models import Max
     from django.utils import timezone
 
     from las.models import UwlrBlokkade
 
-    tot = UwlrBlokkade.objects.filter(sleutel__in=keys, geblokkeerd_tot__gt=timezone.now()).values_list(
-        "geblokkeerd_tot", flat=True)
-    return max(tot, default=None)
+    return UwlrBlokkade.objects.filter(sleutel__in=keys, geblokkeerd_tot__gt=timezone.now()).aggregate(
+        tot=Max("geblokkeerd_tot")
+    )["tot"]
 
 
 def _count_login_failure(keys: list[str]) -> None:

@@ -135,8 +135,7 @@ class KoppelingEventInline(admin.TabularInline):
     model = m.KoppelingEvent
     extra = 0
     can_delete = False
-    fields = ["op", "soort", "wie", "notitie"]
-    readonly_fields = fields
+    fields = readonly_fields = ("op", "soort", "wie", "notitie")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -338,7 +338,7 @@ def issue_key(koppeling: Koppeling, user: Any) -> str:
 
 def school_lockout(vestiging: Vestiging) -> UwlrBlokkade | None:
     """The active lockout of guesses at this vestiging's keys, for the school's pages."""
-    return active_lockouts().filter(sleutel=f"school:{vestiging.code6}").first()  # type: ignore[no-any-return]
+    return active_lockouts().filter(sleutel=f"school:{vestiging.code6}").first()
 
 
 def active_lockouts() -> Any:

@@ -12,7 +12,7 @@ from las.models import Toetsresultaat, UwlrBlokkade, UwlrToegang
 
 
 @admin.register(UwlrBlokkade)
-class UwlrBlokkadeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class UwlrBlokkadeAdmin(admin.ModelAdmin):
     list_display = ("sleutel", "mislukt", "geblokkeerd_tot", "laatste_poging")
     search_fields = ("sleutel",)
     readonly_fields = ("sleutel", "venster_start", "mislukt", "geblokkeerd_tot", "laatste_poging")
@@ -28,7 +28,7 @@ class UwlrBlokkadeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(UwlrToegang)
-class UwlrToegangAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class UwlrToegangAdmin(admin.ModelAdmin):
     list_display = ("op", "operatie", "koppeling", "klantcode", "uitkomst", "leerlingen", "leerkrachten",
                     "groepen", "resultaten", "client_ip", "duur_ms")
     list_filter = ("operatie", "uitkomst")
@@ -44,7 +44,7 @@ class UwlrToegangAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Toetsresultaat)
-class ToetsresultaatAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ToetsresultaatAdmin(admin.ModelAdmin):
     list_display = ("leerling", "toets", "afnamedatum", "weergave", "normterm", "koppeling")
     list_select_related = ("leerling", "toets", "koppeling__aanbod")
     search_fields = ("key", "toets__toetsnaam")

@@ -330,15 +330,15 @@ def _handle(request: HttpRequest, entry: _Log, work: Callable[[bytes, _Log], byt
     except OngeldigAntwoord as exc:
         log.error("uwlr answer failed our own checks", extra={"problemen": exc.problemen[:20],
                                                               "koppeling_id": getattr(entry.koppeling, "pk", None)})
-        fault = InterneFout("Er is een fout opgetreden bij het samenstellen van de leerlinggegevens.")
-        entry.uitkomst, entry.melding = fault.code, fault.detail or ""
-        response = _fault_response(fault)
+        interne = InterneFout("Er is een fout opgetreden bij het samenstellen van de leerlinggegevens.")
+        entry.uitkomst, entry.melding = interne.code, interne.detail or ""
+        response = _fault_response(interne)
     except Exception:
         log.exception("uwlr request failed", extra={"operatie": entry.operatie,
                                                     "koppeling_id": getattr(entry.koppeling, "pk", None)})
-        fault = InterneFout("Er is een onverwachte fout opgetreden; probeer het later opnieuw.")
-        entry.uitkomst, entry.melding = fault.code, fault.detail or ""
-        response = _fault_response(fault)
+        interne = InterneFout("Er is een onverwachte fout opgetreden; probeer het later opnieuw.")
+        entry.uitkomst, entry.melding = interne.code, interne.detail or ""
+        response = _fault_response(interne)
     else:
         response = HttpResponse(body, content_type=soap.CONTENT_TYPE)
     # Ids for the request's JSON access line (koppelpunt.logging.RequestLogMiddleware); never the key.

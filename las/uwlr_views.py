@@ -47,7 +47,7 @@ def sleutel_uitgeven(request: HttpRequest, code6: str, pk: int) -> HttpResponse:
     })
 
 
-def _resultaten(vestiging: Vestiging):  # type: ignore[no-untyped-def]
+def _resultaten(vestiging: Vestiging):
     return Toetsresultaat.objects.filter(leerling__vestiging=vestiging).select_related(
         "toets", "leerling", "koppeling__aanbod")
 

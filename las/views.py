@@ -82,7 +82,7 @@ def overzicht(request: HttpRequest, code6: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def activeren(request: HttpRequest, code6: str, slug: str) -> HttpResponse:
-    request.exception_reporter_filter = SecretMaskingFilter()  # type: ignore[attr-defined]
+    request.exception_reporter_filter = SecretMaskingFilter()
     vestiging = vestiging_for_user_or_404(request.user, code6)
     aanbod = get_object_or_404(KoppelingAanbod.objects.select_related("type"), slug=slug, beschikbaar=True)
     bestaand = vestiging.koppelingen.lopend().filter(aanbod=aanbod).first()
@@ -129,7 +129,7 @@ def detail(request: HttpRequest, code6: str, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def bewerken(request: HttpRequest, code6: str, pk: int) -> HttpResponse:
-    request.exception_reporter_filter = SecretMaskingFilter()  # type: ignore[attr-defined]
+    request.exception_reporter_filter = SecretMaskingFilter()
     vestiging = vestiging_for_user_or_404(request.user, code6)
     koppeling = _koppeling_or_404(vestiging, pk)
     if koppeling.status == KoppelingStatus.BEEINDIGD:

@@ -74,6 +74,7 @@ def seed(stdout: Any, base_url: str = "") -> int:
 def start_worker(stdout: Any = None, interval: float = 5.0) -> threading.Thread:
     """A worker thread inside this process that polls the job table (no queue server, no huey consumer)."""
     from ea import tasks as ea_tasks
+    from koppelpunt.jobs import worker_naam
     from sync import services
 
     # Jobs are picked up from the table by this thread; nothing needs to go to a queue.
@@ -83,7 +84,7 @@ def start_worker(stdout: Any = None, interval: float = 5.0) -> threading.Thread:
     stop = threading.Event()
 
     def loop() -> None:
-        worker = services.worker_naam() + ":demo"
+        worker = worker_naam() + ":demo"
         while not stop.is_set():
             try:
                 services.tick()

@@ -24,7 +24,7 @@ class InstellingForm(forms.ModelForm):
         }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         van, tot = data.get("pauze_van"), data.get("pauze_tot")
         if van and tot and van > tot:
             self.add_error("pauze_tot", _("The end of the pause must not be before its start."))

@@ -136,7 +136,7 @@ def overzicht(request: HttpRequest) -> HttpResponse:
         .annotate(n=Count("id"))
     )
     for p in pushes:
-        p.niet_afgeleverd = open_per_push.get(p.pk, 0)  # type: ignore[attr-defined]
+        p.niet_afgeleverd = open_per_push.get(p.pk, 0)
     totaal = SyncRun.objects.filter(school__applicatie_id=app).values("school_id").distinct().count()
     return render(request, "sync/overzicht.html", {"syncs": syncs, "pushes": pushes, "totaal": totaal})
 

@@ -6,7 +6,8 @@
 - `apply.apply(run, user)` writes everything in one transaction, or nothing.
 """
 
-from ea.importer.apply import ImportFout, afbreken, apply, samenvatting
+from ea.importer.apply import afbreken, apply, samenvatting
+from ea.importer.fouten import ImportFout
 from ea.importer.reconcile import herbereken, koppel_handmatig, zet_besluit, zet_email
 from ea.importer.staging import stage
 

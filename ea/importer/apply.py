@@ -15,7 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -81,9 +81,14 @@ def _in_import(leerlingen: Sequence[Any]) -> set[int]:
     return {p.target_id for p in leerlingen if p.target_id is not None}
 
 
+def _targets(staged: QuerySet[Any]) -> set[int]:
+    """The existing records the staged rows point at."""
+    return {t for t in staged.values_list("target_id", flat=True) if t is not None}
+
+
 def samenvatting(run: ImportRun) -> dict[str, Any]:
     """Counts for the summary screen: per kind Nieuw / Te wijzigen / Niet importeren, plus deactivations."""
-    counts: dict[str, dict[str, int]] = {}
+    counts: dict[str, Any] = {}  # per kind a dict of counts, then the totals and the list of teachers without e-mail
     for soort, model in (("groepen", StagedGroep), ("leerkrachten", StagedLeerkracht), ("leerlingen", StagedLeerling)):
         agg = model.objects.filter(run=run).aggregate(
             nieuw=Count("id", filter=Q(besluit=Besluit.NIEUW)),
@@ -92,17 +97,15 @@ def samenvatting(run: ImportRun) -> dict[str, Any]:
             niet=Count("id", filter=Q(besluit=Besluit.NIET)),
         )
         counts[soort] = agg
-    imported = set(StagedGroep.objects.filter(run=run, besluit=Besluit.BESTAAND).values_list("target_id", flat=True))
-    in_import = set(StagedLeerling.objects.filter(run=run, target_id__isnull=False).values_list("target_id", flat=True))
+    imported = _targets(StagedGroep.objects.filter(run=run, besluit=Besluit.BESTAAND))
+    in_import = _targets(StagedLeerling.objects.filter(run=run, target_id__isnull=False))
     archief = te_archiveren(run, imported)
-    counts["te_deactiveren"] = len(te_deactiveren(run, imported, in_import, archief))  # type: ignore[assignment]
+    counts["te_deactiveren"] = len(te_deactiveren(run, imported, in_import, archief))
     # A matched teacher set to Niet importeren keeps its target: it is in the LAS, so it does not count as gone.
-    lk_in_import = set(
-        StagedLeerkracht.objects.filter(run=run, target_id__isnull=False).values_list("target_id", flat=True)
-    )
-    counts["leerkrachten_te_deactiveren"] = len(leerkrachten_te_deactiveren(run, lk_in_import))  # type: ignore[assignment]
-    counts["te_archiveren"] = len(archief)  # type: ignore[assignment]
-    counts["zonder_email"] = list(  # type: ignore[assignment]
+    lk_in_import = _targets(StagedLeerkracht.objects.filter(run=run, target_id__isnull=False))
+    counts["leerkrachten_te_deactiveren"] = len(leerkrachten_te_deactiveren(run, lk_in_import))
+    counts["te_archiveren"] = len(archief)
+    counts["zonder_email"] = list(
         StagedLeerkracht.objects.filter(run=run, besluit=Besluit.NIEUW, email="").values_list("id", flat=True)
     )
     return counts
@@ -271,11 +274,11 @@ def _apply(run: ImportRun, user: Any) -> dict[str, int]:
     changed_t = [t for t in leerkrachten if t.besluit == Besluit.BESTAAND and t.wijzigt]
     existing_t = Leerkracht.objects.in_bulk([t.target_id for t in changed_t])
     for t in changed_t:
-        obj = existing_t[t.target_id]
-        _copy_person(obj, t)
+        teacher = existing_t[t.target_id]
+        _copy_person(teacher, t)
         if t.email:
-            obj.email = t.email
-        obj.actief, obj.deactivated_at = True, None
+            teacher.email = t.email
+        teacher.actief, teacher.deactivated_at = True, None
     Leerkracht.objects.bulk_update(
         existing_t.values(), [*_PERSON, "email", "actief", "deactivated_at"], batch_size=BATCH
     )
@@ -389,7 +392,7 @@ def _samengestelde_leden(
         for key in p.samengestelde_keys.split("\n"):
             gid = group_id.get(key)
             if gid in sg_ids:
-                gewenst.add((pk, gid))  # type: ignore[arg-type]
+                gewenst.add((pk, gid))
     through = Leerling.samengestelde_groepen.through
     huidig = {
         (ll, g): pk

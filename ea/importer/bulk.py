@@ -29,7 +29,9 @@ def _converters(model: type[models.Model], columns: Sequence[str]) -> list[Calla
 
 
 def _column(model: type[models.Model], name: str) -> str:
-    return connection.ops.quote_name(model._meta.get_field(name).column)  # type: ignore[union-attr]
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column, f"{name} is not a column of {model.__name__}"
+    return connection.ops.quote_name(field.column)
 
 
 def _convert(rows: Iterable[Sequence[Any]], converters: list[Callable[[Any], Any] | None]) -> list[tuple[Any, ...]]:
@@ -58,7 +60,8 @@ def update(model: type[models.Model], columns: Sequence[str], rows: Sequence[Seq
         return 0
     table = connection.ops.quote_name(model._meta.db_table)
     sets = ", ".join(f"{_column(model, c)} = %s" for c in columns)
-    pk = connection.ops.quote_name(model._meta.pk.column)  # type: ignore[union-attr]
+    assert model._meta.pk is not None and model._meta.pk.column
+    pk = connection.ops.quote_name(model._meta.pk.column)
     sql = f"UPDATE {table} SET {sets} WHERE {pk} = %s"  # noqa: S608 - names from _meta
     converters = [*_converters(model, columns), None]
     with connection.cursor() as cursor:

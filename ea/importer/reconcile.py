@@ -16,7 +16,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final, cast
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -153,7 +153,11 @@ def _rules(school_id: int) -> dict[str, list[LinkRule]]:
 def existing_groups(run: ImportRun) -> list[dict[str, Any]]:
     """Groups a staged group may link to: the school's groups that are not archived."""
     qs = Groep.objects.filter(school_id=run.school_id, gearchiveerd=False)
-    return list(qs.values("id", "naam", "jaargroep", "soort", "schooljaar", "extern_key", "gearchiveerd"))
+    # values() rows are plain dicts; django-stubs types them as TypedDicts, which the record index does not need
+    return cast(list[dict[str, Any]], list(qs.values(*_GROEP_FIELDS)))
+
+
+_GROEP_FIELDS: Final = ("id", "naam", "jaargroep", "soort", "schooljaar", "extern_key", "gearchiveerd")
 
 
 def reconcile(
@@ -169,33 +173,39 @@ def reconcile(
     # become new groups and last year's are archived. An older group can still be chosen by hand.
     dit_jaar = [g for g in g_records if g["schooljaar"] in (run.schooljaar, "")]
     g_index = _index(dit_jaar, rules[LinkRule.GROEP], _group_hint)
-    for g in g_records:
-        if g["id"] not in g_index.records:
-            g_index.records[g["id"]] = g
-            g_index.alleen_handmatig.add(g["id"])
+    for rec in g_records:
+        if rec["id"] not in g_index.records:
+            g_index.records[rec["id"]] = rec
+            g_index.alleen_handmatig.add(rec["id"])
     _match(groepen, g_index, _group_hint, has_eckid=False)
 
-    t_records = list(
-        Leerkracht.objects.filter(school_id=run.school_id).values(
-            "id", "achternaam", "voorvoegsel", "roepnaam", "email", "extern_key", "eckid", "actief"
-        )
+    t_records = cast(
+        list[dict[str, Any]],
+        list(
+            Leerkracht.objects.filter(school_id=run.school_id).values(
+                "id", "achternaam", "voorvoegsel", "roepnaam", "email", "extern_key", "eckid", "actief"
+            )
+        ),
     )
     t_index = _index(t_records, rules[LinkRule.LEERKRACHT], _teacher_hint)
     _match(leerkrachten, t_index, _teacher_hint, has_eckid=True)
 
-    p_records = list(
-        Leerling.objects.filter(school_id=run.school_id).values(
-            "id",
-            "achternaam",
-            "voorvoegsel",
-            "roepnaam",
-            "geboortedatum",
-            "jaargroep",
-            "groep_id",
-            "extern_key",
-            "eckid",
-            "actief",
-        )
+    p_records = cast(
+        list[dict[str, Any]],
+        list(
+            Leerling.objects.filter(school_id=run.school_id).values(
+                "id",
+                "achternaam",
+                "voorvoegsel",
+                "roepnaam",
+                "geboortedatum",
+                "jaargroep",
+                "groep_id",
+                "extern_key",
+                "eckid",
+                "actief",
+            )
+        ),
     )
     p_index = _index(p_records, rules[LinkRule.LEERLING], _pupil_hint)
     _match(leerlingen, p_index, _pupil_hint, has_eckid=True)
@@ -210,7 +220,11 @@ def reconcile(
 
     group_target = {g.key: (g.target_id if g.besluit == Besluit.BESTAAND else None) for g in groepen}
     for g in groepen:
-        g.wijzigt = g.besluit == Besluit.BESTAAND and _group_changes(g, g_index.records[g.target_id], run)
+        g.wijzigt = (
+            g.besluit == Besluit.BESTAAND
+            and g.target_id is not None
+            and _group_changes(g, g_index.records[g.target_id], run)
+        )
     run_group_ids = {t for t in group_target.values() if t}
     memberships: dict[int, set[int]] = defaultdict(set)
     if any(t.besluit == Besluit.BESTAAND for t in leerkrachten):
@@ -219,11 +233,15 @@ def reconcile(
             memberships[lk_id].add(g_id)
     groep_by_key = {g.key: g for g in groepen}
     for t in leerkrachten:
-        t.wijzigt = t.besluit == Besluit.BESTAAND and _teacher_changes(
-            t,
-            t_index.records[t.target_id],
-            memberships[t.target_id] & run_group_ids,
-            groepen_doel(t.groep_keys, groep_by_key),
+        t.wijzigt = (
+            t.besluit == Besluit.BESTAAND
+            and t.target_id is not None
+            and _teacher_changes(
+                t,
+                t_index.records[t.target_id],
+                memberships[t.target_id] & run_group_ids,
+                groepen_doel(t.groep_keys, groep_by_key),
+            )
         )
     samengesteld = {g.key: g for g in groepen if g.soort == Groep.SAMENGESTELD}
     run_sg_ids = {t for k, t in group_target.items() if t and k in samengesteld}
@@ -316,13 +334,16 @@ def herbereken(run: ImportRun) -> None:
     groepen, leerkrachten, leerlingen = load(run)
     before = [[r.decision() for r in rows] for rows in (groepen, leerkrachten, leerlingen)]
     reconcile(run, groepen, leerkrachten, leerlingen)
-    for rows, snap, cls in zip(
-        (groepen, leerkrachten, leerlingen), before, (GroepRow, LeerkrachtRow, LeerlingRow), strict=True
-    ):
+    kinds: tuple[tuple[list[Any], type[Any]], ...] = (
+        (groepen, GroepRow),
+        (leerkrachten, LeerkrachtRow),
+        (leerlingen, LeerlingRow),
+    )
+    for (rows, cls), snap in zip(kinds, before, strict=True):
         cls.save_decisions([r for r, old in zip(rows, snap, strict=True) if r.decision() != old])
 
 
-STAGED_MODELS: dict[str, type[StagedRecord]] = {
+STAGED_MODELS: dict[str, type[Any]] = {
     LinkRule.GROEP: StagedGroep,
     LinkRule.LEERKRACHT: StagedLeerkracht,
     LinkRule.LEERLING: StagedLeerling,

@@ -11,7 +11,7 @@ import importlib
 import logging
 import os
 import socket
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.management import call_command
@@ -37,7 +37,8 @@ class Command(BaseCommand):
         if not options["json_logs"]:
             # A person reads this terminal: short text lines instead of JSON (same masking of secrets). Changed in
             # the settings too, because runserver's WSGI handler runs django.setup() and so the logging config again.
-            for formatter in settings.LOGGING.get("formatters", {}).values():
+            formatters = cast(dict[str, dict[str, Any]], settings.LOGGING.get("formatters", {}))
+            for formatter in formatters.values():
                 formatter["()"] = "koppelpunt.logging.TextFormatter"
             for handler in logging.getLogger().handlers:
                 handler.setFormatter(TextFormatter())

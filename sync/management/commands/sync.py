@@ -70,6 +70,7 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=3600, help="with --queue: stop waiting after (s)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from koppelpunt.jobs import worker_naam
         from sync import services
         from sync.models import ResultPush, SyncRun
 
@@ -107,7 +108,7 @@ class Command(BaseCommand):
             counts: dict[str, int] = {}
             done = 0
             bar.show(0, counts)
-            worker = services.worker_naam() + ":cli"
+            worker = worker_naam() + ":cli"
             for pk in run_ids:
                 state = services.execute_run(pk, worker)
                 # Another worker may hold it (a nightly run in progress): wait for that one to end.
