@@ -185,12 +185,12 @@ def walk_floor(message: bytes) -> int:
 
 def pure_python_parse(message: bytes) -> object:
     """`parse_response` with the compiled fast path for pupils switched off (as UWLR_PURE_PYTHON=1 does)."""
-    plan = lg._LEERLING_PLAN
-    lg._LEERLING_PLAN = None  # type: ignore[misc]
+    parser = lg._LEERLING_PARSER
+    plan, parser.plan = parser.plan, None
     try:
         return parse_response(message, Operation.HAAL_LEERLINGGEGEVENS)
     finally:
-        lg._LEERLING_PLAN = plan  # type: ignore[misc]
+        parser.plan = plan
 
 
 def best_of_each(fns: list[Callable[[], Any]], repeat: int) -> list[float]:

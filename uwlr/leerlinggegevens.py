@@ -866,6 +866,7 @@ class _RecordParser:
         "required",
         "key_required",
         "has_names",
+        "plan",
     )
 
     def __init__(self, cls: type, specs: dict[str, _Spec], label: str) -> None:
@@ -886,6 +887,8 @@ class _RecordParser:
         # A pupil may lack the LAS key in UWLR 2.3 (ECK iD primary); parse_answer decides per version.
         self.key_required = self.has_key and cls is not Leerling
         self.has_names = cls in (Leerling, Leerkracht)
+        # The compiled fast path for these records (`_compiled_plan`), tried first by _parse_list when set.
+        self.plan: Any = None
 
     def parse(self, el: etree._Element) -> Any:
         return self.parse_all([el])[0]
@@ -1172,7 +1175,7 @@ def _parse_answer(body: etree._Element, operation: Operation | None, xsdversie: 
     return data
 
 
-def _compiled_plan(cls: type, specs: dict[str, _Spec], item: str) -> Any:
+def _compiled_plan(parser: _RecordParser, item_tag: str) -> Any:
     """The compiled fast path for one record type (`uwlr._speedups`), or None to parse in pure Python only.
 
     Off when the extension was not built (no C compiler), when it was compiled against another lxml than the one
@@ -1188,17 +1191,15 @@ def _compiled_plan(cls: type, specs: dict[str, _Spec], item: str) -> Any:
     }
     if kinds != _speedups.KINDS:  # pragma: no cover - the module and this file are built from one tree
         return None
-    parser_fields = [(tag[len(_q("")) :], order, slot, kind, arg) for tag, (order, slot, kind, arg) in specs.items()]
-    required = [i for i, _ in _RecordParser(cls, specs, "").required]
     return _speedups.Plan(
         _NS,
-        item,
-        "samengestelde_groep",
-        parser_fields,
-        _defaults(cls),
-        _list_slots(cls),
-        required,
-        cls,
+        _local(item_tag),
+        _local(_SAMENGESTELDE_GROEP),
+        [(_local(tag), *spec) for tag, spec in parser.specs.items()],
+        parser.defaults,
+        parser.list_slots,
+        [i for i, _ in parser.required],
+        parser.cls,
         _fromisoformat,
         parse_datetime,
         [_ACHTERNAAM, _VOORVOEGSEL, _VOORNAMEN, _VOORLETTERS, _ROEPNAAM],
@@ -1207,18 +1208,16 @@ def _compiled_plan(cls: type, specs: dict[str, _Spec], item: str) -> Any:
 
 # Pupils are the bulk of every answer (tens of thousands in a large one): they go through the compiled walk
 # first, and through the pure-Python parser whenever that walk declines (which is also where errors are worded).
-_LEERLING_PLAN: Final = _compiled_plan(Leerling, _LEERLING_SPECS, "leerling")
+_LEERLING_PARSER.plan = _compiled_plan(_LEERLING_PARSER, _T_LEERLING)
 
 
 def speedups_enabled() -> bool:
     """Whether pupils are read by the compiled fast path in this process."""
-    return _LEERLING_PLAN is not None
+    return _LEERLING_PARSER.plan is not None
 
 
 def _parse_list(el: etree._Element, item_tag: str, parser: _RecordParser) -> list[Any]:
-    items = None
-    if parser is _LEERLING_PARSER and _LEERLING_PLAN is not None:
-        items = _LEERLING_PLAN.parse_all(el)
+    items = parser.plan.parse_all(el) if parser.plan is not None else None
     if items is None:
         items = parser.parse_all(el, item_tag)
     if not items:

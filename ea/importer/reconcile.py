@@ -16,9 +16,10 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, cast
+from typing import Any, cast
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from ea.importer.fouten import ImportFout
@@ -153,11 +154,12 @@ def _rules(school_id: int) -> dict[str, list[LinkRule]]:
 def existing_groups(run: ImportRun) -> list[dict[str, Any]]:
     """Groups a staged group may link to: the school's groups that are not archived."""
     qs = Groep.objects.filter(school_id=run.school_id, gearchiveerd=False)
-    # values() rows are plain dicts; django-stubs types them as TypedDicts, which the record index does not need
-    return cast(list[dict[str, Any]], list(qs.values(*_GROEP_FIELDS)))
+    return _rows(qs, "id", "naam", "jaargroep", "soort", "schooljaar", "extern_key", "gearchiveerd")
 
 
-_GROEP_FIELDS: Final = ("id", "naam", "jaargroep", "soort", "schooljaar", "extern_key", "gearchiveerd")
+def _rows(qs: QuerySet[Any], *fields: str) -> list[dict[str, Any]]:
+    """The records as plain dicts (what values() gives; django-stubs types them as TypedDicts, not needed here)."""
+    return cast(list[dict[str, Any]], list(qs.values(*fields)))
 
 
 def reconcile(
@@ -179,33 +181,32 @@ def reconcile(
             g_index.alleen_handmatig.add(rec["id"])
     _match(groepen, g_index, _group_hint, has_eckid=False)
 
-    t_records = cast(
-        list[dict[str, Any]],
-        list(
-            Leerkracht.objects.filter(school_id=run.school_id).values(
-                "id", "achternaam", "voorvoegsel", "roepnaam", "email", "extern_key", "eckid", "actief"
-            )
-        ),
+    t_records = _rows(
+        Leerkracht.objects.filter(school_id=run.school_id),
+        "id",
+        "achternaam",
+        "voorvoegsel",
+        "roepnaam",
+        "email",
+        "extern_key",
+        "eckid",
+        "actief",
     )
     t_index = _index(t_records, rules[LinkRule.LEERKRACHT], _teacher_hint)
     _match(leerkrachten, t_index, _teacher_hint, has_eckid=True)
 
-    p_records = cast(
-        list[dict[str, Any]],
-        list(
-            Leerling.objects.filter(school_id=run.school_id).values(
-                "id",
-                "achternaam",
-                "voorvoegsel",
-                "roepnaam",
-                "geboortedatum",
-                "jaargroep",
-                "groep_id",
-                "extern_key",
-                "eckid",
-                "actief",
-            )
-        ),
+    p_records = _rows(
+        Leerling.objects.filter(school_id=run.school_id),
+        "id",
+        "achternaam",
+        "voorvoegsel",
+        "roepnaam",
+        "geboortedatum",
+        "jaargroep",
+        "groep_id",
+        "extern_key",
+        "eckid",
+        "actief",
     )
     p_index = _index(p_records, rules[LinkRule.LEERLING], _pupil_hint)
     _match(leerlingen, p_index, _pupil_hint, has_eckid=True)

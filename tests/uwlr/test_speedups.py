@@ -29,7 +29,7 @@ from uwlr.validation import OngeldigAntwoord
 from uwlr.xml import parse_xml
 
 NS = f"{{{LEERLINGGEGEVENS}}}"
-PLAN = lg._LEERLING_PLAN
+PLAN = lg._LEERLING_PARSER.plan
 needs_plan = pytest.mark.skipif(PLAN is None, reason="uwlr._speedups is not built here (pure Python only)")
 # Comments and PIs survive this parser, unlike the hardened one: parse_answer also takes trees made elsewhere.
 # Otherwise the hardened parser's options (no entity resolution, no network, no DTD).
@@ -176,7 +176,7 @@ def test_when_it_returns_records_they_are_the_references_records(body: bytes) ->
 @contextmanager
 def _pure_python_only() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(lg, "_LEERLING_PLAN", None)
+        patch.setattr(lg._LEERLING_PARSER, "plan", None)
         yield
 
 
@@ -261,6 +261,6 @@ def test_an_extension_built_against_another_lxml_is_not_used(monkeypatch: pytest
     # Its view of lxml's structs would be wrong: the pure-Python parser is used instead.
     assert lg._speedups is not None
     monkeypatch.setattr(lg._speedups, "LXML_VERSION", "5.0.0")
-    assert lg._compiled_plan(lg.Leerling, lg._LEERLING_SPECS, "leerling") is None
+    assert lg._compiled_plan(lg._LEERLING_PARSER, lg._T_LEERLING) is None
     monkeypatch.undo()
-    assert lg._compiled_plan(lg.Leerling, lg._LEERLING_SPECS, "leerling") is not None
+    assert lg._compiled_plan(lg._LEERLING_PARSER, lg._T_LEERLING) is not None
